@@ -1,0 +1,48 @@
+// Environment → one frozen, validated, typed config (CONTRACT §1). Nothing else reads process.env.
+import os from "node:os";
+import { z } from "zod";
+
+const url = (protocols: string[]) =>
+  z.string().refine((value) => {
+    try {
+      return protocols.includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a ${protocols.join(" or ")} URL`);
+
+const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+const blankAsUnset = (v: unknown) => (v === "" ? undefined : v);
+
+const envSchema = z.object({
+  PORT: z.preprocess(blankAsUnset, z.coerce.number().int().min(0).max(65535).default(9090)),
+  HOST: z.preprocess(blankAsUnset, z.string().min(1).default("0.0.0.0")),
+  DATABASE_URL: z.preprocess(blankAsUnset, url(["postgres:", "postgresql:"]).optional()),
+  DATABASE_REPLICA_URL: z.preprocess(blankAsUnset, url(["postgres:", "postgresql:"]).optional()),
+  REDIS_URL: z.preprocess(blankAsUnset, url(["redis:", "rediss:"]).optional()),
+  REDIS_CLUSTER: z.preprocess(blankAsUnset, bool.default(false)),
+  ADMIN_TOKEN: z.preprocess(blankAsUnset, z.string().min(16, "must be at least 16 characters").optional()),
+  VIEWER_TOKEN: z.preprocess(blankAsUnset, z.string().min(16, "must be at least 16 characters").optional()),
+  REPLICA_ID: z.preprocess(blankAsUnset, z.string().min(1).max(200).default(`${os.hostname()}:${process.pid}`)),
+  PROPAGATION_TIMEOUT_MS: z.preprocess(blankAsUnset, z.coerce.number().int().min(0).max(60_000).default(1000)),
+  LOG_LEVEL: z.preprocess(
+    blankAsUnset,
+    z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  ),
+  NODE_ENV: z.preprocess(blankAsUnset, z.string().default("production")),
+  EMBEDDED_DATA_DIR: z.preprocess(blankAsUnset, z.string().default(".data/pglite")),
+  INDEX_POLL_MS: z.preprocess(blankAsUnset, z.coerce.number().int().min(50).max(60_000).default(1000)),
+});
+
+export type Config = Readonly<z.infer<typeof envSchema>>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`invalid ${String(issue?.path[0])}: ${issue?.message}`);
+  }
+  return Object.freeze(parsed.data);
+}

@@ -1,0 +1,346 @@
+// The in-memory targeting index: an immutable snapshot that answers "which ads match this device".
+// Pure data structure, no I/O.
+//
+// Each campaign is filed once, under its "anchor": the most selective dimension it has an include rule
+// for (app, then category, then country, then os), one posting per included value; campaigns without
+// any include rule go to one "matches everything" list. A matching campaign must include the request's
+// value in its anchor dimension, so the candidates of a request are just the postings of its app, its
+// categories, its country and its os, plus that list: the work is proportional to those candidates, not
+// to the size of the catalog.
+//
+// A change produces a new snapshot that shares every posting it did not touch (copy-on-write), so
+// applying one campaign or category costs what that campaign touches, and readers holding the old
+// snapshot never see a half-applied change.
+
+export const DIMENSIONS = ["app", "os", "country", "category"] as const;
+export type Dimension = (typeof DIMENSIONS)[number];
+export type DimensionValues = Record<Dimension, readonly string[]>;
+
+/** A campaign as the index needs it; values already normalised. */
+export interface CampaignDef {
+  id: string;
+  imageUrl: string;
+  cta: string;
+  status: "ACTIVE" | "PAUSED";
+  priority: number;
+  startsAt: Date | null;
+  endsAt: Date | null;
+  include: DimensionValues;
+  exclude: DimensionValues;
+}
+
+export interface CategoryDef {
+  id: string;
+  apps: readonly string[];
+}
+
+/** Changed entities: a definition replaces, null removes. */
+export interface IndexChange {
+  version: number;
+  campaigns: ReadonlyMap<string, CampaignDef | null>;
+  categories: ReadonlyMap<string, CategoryDef | null>;
+}
+
+export interface DeviceRequest {
+  app: string;
+  os: string;
+  country: string;
+}
+
+export interface MatchResult {
+  /** The 200 body (`[{"cid",…}]`), or null for 204. */
+  body: Buffer | null;
+  campaignIds: readonly string[];
+  /** Until when (ms since epoch) this answer holds, given flight dates; Infinity when no window matters. */
+  validUntil: number;
+}
+
+interface CompiledCampaign {
+  readonly id: string;
+  readonly priority: number;
+  readonly startsAt: number;
+  readonly endsAt: number;
+  /** Pre-serialised `{"cid","img","cta"}`, so a response is a join of fragments. */
+  readonly fragment: string;
+  readonly include: Readonly<Record<Dimension, ReadonlySet<string> | null>>;
+  readonly exclude: Readonly<Record<Dimension, ReadonlySet<string> | null>>;
+  /** The dimension it is filed under; null when it has no include rule at all. */
+  readonly anchor: Dimension | null;
+  /** Last evaluation that visited it: de-duplicates candidates reached through several categories. */
+  visit: number;
+}
+
+type Postings = ReadonlyMap<string, readonly CompiledCampaign[]>;
+
+const ANCHOR_PREFERENCE: readonly Dimension[] = ["app", "category", "country", "os"];
+const EMPTY: readonly never[] = Object.freeze([]);
+const DEFAULT_CACHE_ENTRIES = 20_000;
+let visitCounter = 0;
+
+export interface SnapshotOptions {
+  /** Bound on remembered (app, os, country) answers per snapshot. 0 disables the cache. */
+  maxCacheEntries?: number;
+}
+
+export class TargetingSnapshot {
+  readonly builtAt = new Date();
+  readonly versionHeader: string;
+  private readonly cache = new Map<string, MatchResult>();
+
+  private constructor(
+    readonly version: number,
+    private readonly campaigns: ReadonlyMap<string, CompiledCampaign>,
+    private readonly anchored: Readonly<Record<Dimension, Postings>>,
+    private readonly unanchored: readonly CompiledCampaign[],
+    private readonly categoryApps: ReadonlyMap<string, readonly string[]>,
+    private readonly appCategories: ReadonlyMap<string, readonly string[]>,
+    private readonly options: SnapshotOptions,
+  ) {
+    this.versionHeader = String(version);
+  }
+
+  static empty(options: SnapshotOptions = {}): TargetingSnapshot {
+    const postings = () => new Map<string, CompiledCampaign[]>();
+    return new TargetingSnapshot(
+      0,
+      new Map(),
+      { app: postings(), os: postings(), country: postings(), category: postings() },
+      EMPTY,
+      new Map(),
+      new Map(),
+      options,
+    );
+  }
+
+  static build(
+    version: number,
+    campaigns: Iterable<CampaignDef>,
+    categories: Iterable<CategoryDef>,
+    options: SnapshotOptions = {},
+  ): TargetingSnapshot {
+    return TargetingSnapshot.empty(options).apply({
+      version,
+      campaigns: new Map(Array.from(campaigns, (c) => [c.id, c])),
+      categories: new Map(Array.from(categories, (c) => [c.id, c])),
+    });
+  }
+
+  /** Campaigns that can serve (ACTIVE); paused ones are not indexed. */
+  get campaignCount(): number {
+    return this.campaigns.size;
+  }
+
+  /** A new snapshot with the change applied; this one is left untouched. */
+  apply(change: IndexChange): TargetingSnapshot {
+    const writer = new SnapshotWriter(this.anchored, this.unanchored, this.categoryApps, this.appCategories);
+    const campaigns = new Map(this.campaigns);
+    for (const [id, def] of change.campaigns) {
+      const previous = campaigns.get(id);
+      if (previous) {
+        writer.removeCampaign(previous);
+        campaigns.delete(id);
+      }
+      if (def && def.status === "ACTIVE") {
+        const compiled = compile(def);
+        writer.addCampaign(compiled);
+        campaigns.set(id, compiled);
+      }
+    }
+    for (const [id, def] of change.categories) writer.setCategory(id, def ? def.apps : null);
+    return new TargetingSnapshot(
+      change.version,
+      campaigns,
+      writer.anchored,
+      writer.unanchored,
+      writer.categoryApps,
+      writer.appCategories,
+      this.options,
+    );
+  }
+
+  match(request: DeviceRequest, now = Date.now()): MatchResult {
+    const key = `${request.app}\n${request.os}\n${request.country}`;
+    const cached = this.cache.get(key);
+    if (cached && now < cached.validUntil) return cached;
+    const result = this.evaluate(request, now);
+    this.remember(key, result);
+    return result;
+  }
+
+  private remember(key: string, result: MatchResult): void {
+    const max = this.options.maxCacheEntries ?? DEFAULT_CACHE_ENTRIES;
+    if (max <= 0) return;
+    if (this.cache.size >= max && !this.cache.has(key)) {
+      // First-in first-out: a Map iterates in insertion order, so the oldest key comes first.
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    this.cache.set(key, result);
+  }
+
+  private evaluate(request: DeviceRequest, now: number): MatchResult {
+    const categories = this.appCategories.get(request.app) ?? EMPTY;
+    const visit = ++visitCounter;
+    const matched: CompiledCampaign[] = [];
+    const consider = (list: readonly CompiledCampaign[] | undefined) => {
+      if (!list) return;
+      for (const campaign of list) {
+        if (campaign.visit === visit) continue;
+        campaign.visit = visit;
+        if (matchesRules(campaign, request, categories)) matched.push(campaign);
+      }
+    };
+    consider(this.anchored.app.get(request.app));
+    for (const category of categories) consider(this.anchored.category.get(category));
+    consider(this.anchored.country.get(request.country));
+    consider(this.anchored.os.get(request.os));
+    consider(this.unanchored);
+    matched.sort(byPriorityThenId);
+
+    let validUntil = Number.POSITIVE_INFINITY;
+    const serving: CompiledCampaign[] = [];
+    for (const campaign of matched) {
+      if (campaign.startsAt > now) validUntil = Math.min(validUntil, campaign.startsAt);
+      else if (campaign.endsAt > now) {
+        serving.push(campaign);
+        validUntil = Math.min(validUntil, campaign.endsAt);
+      }
+    }
+    if (serving.length === 0) return { body: null, campaignIds: EMPTY, validUntil };
+    return {
+      body: Buffer.from(`[${serving.map((c) => c.fragment).join(",")}]`),
+      campaignIds: serving.map((c) => c.id),
+      validUntil,
+    };
+  }
+}
+
+function matchesRules(campaign: CompiledCampaign, request: DeviceRequest, categories: readonly string[]): boolean {
+  const { include, exclude } = campaign;
+  for (const dimension of ["app", "os", "country"] as const) {
+    const value = request[dimension];
+    if (include[dimension] && !include[dimension].has(value)) return false;
+    if (exclude[dimension]?.has(value)) return false;
+  }
+  const includedCategories = include.category;
+  if (includedCategories && !categories.some((c) => includedCategories.has(c))) return false;
+  const excludedCategories = exclude.category;
+  if (excludedCategories && categories.some((c) => excludedCategories.has(c))) return false;
+  return true;
+}
+
+function byPriorityThenId(a: CompiledCampaign, b: CompiledCampaign): number {
+  return b.priority - a.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+function compile(def: CampaignDef): CompiledCampaign {
+  const sets = (values: DimensionValues) =>
+    Object.fromEntries(DIMENSIONS.map((d) => [d, values[d].length ? new Set(values[d]) : null])) as Record<
+      Dimension,
+      ReadonlySet<string> | null
+    >;
+  return {
+    id: def.id,
+    priority: def.priority,
+    startsAt: def.startsAt?.getTime() ?? Number.NEGATIVE_INFINITY,
+    endsAt: def.endsAt?.getTime() ?? Number.POSITIVE_INFINITY,
+    fragment: JSON.stringify({ cid: def.id, img: def.imageUrl, cta: def.cta }),
+    include: sets(def.include),
+    exclude: sets(def.exclude),
+    anchor: ANCHOR_PREFERENCE.find((d) => def.include[d].length > 0) ?? null,
+    visit: 0,
+  };
+}
+
+/**
+ * Copy-on-write edits over one snapshot's structures: each map and list is copied at most once per
+ * change, the first time it is written; everything untouched stays shared with the old snapshot.
+ */
+class SnapshotWriter {
+  anchored: Record<Dimension, Postings>;
+  private readonly copied = new Set<object>();
+
+  constructor(
+    anchored: Readonly<Record<Dimension, Postings>>,
+    public unanchored: readonly CompiledCampaign[],
+    public categoryApps: ReadonlyMap<string, readonly string[]>,
+    public appCategories: ReadonlyMap<string, readonly string[]>,
+  ) {
+    this.anchored = { ...anchored };
+  }
+
+  addCampaign(campaign: CompiledCampaign): void {
+    if (!campaign.anchor) {
+      this.ownUnanchored().push(campaign);
+      return;
+    }
+    const postings = this.ownPostings(campaign.anchor);
+    for (const value of campaign.include[campaign.anchor] ?? EMPTY) this.ownList(postings, value).push(campaign);
+  }
+
+  removeCampaign(campaign: CompiledCampaign): void {
+    if (!campaign.anchor) {
+      const list = this.ownUnanchored();
+      list.splice(list.indexOf(campaign), 1);
+      return;
+    }
+    const postings = this.ownPostings(campaign.anchor);
+    for (const value of campaign.include[campaign.anchor] ?? EMPTY) {
+      const list = this.ownList(postings, value);
+      list.splice(list.indexOf(campaign), 1);
+      if (list.length === 0) postings.delete(value);
+    }
+  }
+
+  setCategory(id: string, apps: readonly string[] | null): void {
+    const categoryApps = this.own(this.categoryApps, (copy) => {
+      this.categoryApps = copy;
+    });
+    const appCategories = this.own(this.appCategories, (copy) => {
+      this.appCategories = copy;
+    });
+    for (const app of categoryApps.get(id) ?? EMPTY) {
+      const remaining = (appCategories.get(app) ?? EMPTY).filter((c) => c !== id);
+      if (remaining.length) appCategories.set(app, remaining);
+      else appCategories.delete(app);
+    }
+    if (!apps) {
+      categoryApps.delete(id);
+      return;
+    }
+    const unique = [...new Set(apps)];
+    categoryApps.set(id, unique);
+    for (const app of unique) appCategories.set(app, [...(appCategories.get(app) ?? EMPTY), id]);
+  }
+
+  private own<K, V>(map: ReadonlyMap<K, V>, replace: (copy: Map<K, V>) => void): Map<K, V> {
+    if (this.copied.has(map)) return map as Map<K, V>;
+    const copy = new Map(map);
+    this.copied.add(copy);
+    replace(copy);
+    return copy;
+  }
+
+  private ownPostings(dimension: Dimension): Map<string, readonly CompiledCampaign[]> {
+    return this.own(this.anchored[dimension], (copy) => {
+      this.anchored[dimension] = copy;
+    });
+  }
+
+  private ownList(postings: Map<string, readonly CompiledCampaign[]>, value: string): CompiledCampaign[] {
+    const list = postings.get(value);
+    if (list && this.copied.has(list)) return list as CompiledCampaign[];
+    const copy = list ? [...list] : [];
+    this.copied.add(copy);
+    postings.set(value, copy);
+    return copy;
+  }
+
+  private ownUnanchored(): CompiledCampaign[] {
+    if (this.copied.has(this.unanchored)) return this.unanchored as CompiledCampaign[];
+    const copy = [...this.unanchored];
+    this.copied.add(copy);
+    this.unanchored = copy;
+    return copy;
+  }
+}

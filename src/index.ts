@@ -1,0 +1,35 @@
+// Boot: read the config (a bad value exits at once with one line), start the replica, stop on signals.
+import { ConfigError, loadConfig } from "./config.ts";
+import { createLogger } from "./logger.ts";
+import { startReplica } from "./runtime.ts";
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`bullseye: ${error.message}\n`);
+  process.exit(2);
+}
+
+const log = createLogger(config.LOG_LEVEL);
+const replica = await startReplica(config, log).catch((error: unknown) => {
+  log.fatal({ err: error }, "cannot start");
+  process.exit(1);
+});
+
+let stopping = false;
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down");
+    replica.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, "unclean shutdown");
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,93 @@
+// Keeps this replica's snapshot in step with the change log: a full build at start, then incremental
+// applies of whatever changed after the applied version. Refreshes run one at a time; a caller that asks
+// while one is running shares the next run, so a burst of triggers costs at most two reads.
+import type { Logger } from "pino";
+import type { Db } from "../db/client.ts";
+import { type SnapshotOptions, TargetingSnapshot } from "../delivery/snapshot.ts";
+import { loadChangesSince, loadFullIndexData } from "../store/targeting-store.ts";
+
+export interface IndexSyncOptions extends SnapshotOptions {
+  /** Above this many changed entities, rebuild from a full read instead of applying one by one. */
+  maxIncrementalItems?: number;
+  onApplied?: (snapshot: TargetingSnapshot, how: "full" | "delta", seconds: number) => void;
+}
+
+export class IndexSync {
+  snapshot: TargetingSnapshot | null = null;
+  private tail: Promise<unknown> = Promise.resolve();
+  private queued: Promise<TargetingSnapshot> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly db: Db,
+    private readonly log: Logger,
+    private readonly options: IndexSyncOptions = {},
+  ) {}
+
+  get version(): number {
+    return this.snapshot?.version ?? 0;
+  }
+
+  /** Brings the snapshot up to the latest committed version. */
+  refresh(): Promise<TargetingSnapshot> {
+    if (this.queued) return this.queued;
+    const run = this.tail.then(() => {
+      this.queued = null;
+      return this.refreshNow();
+    });
+    this.queued = run;
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Resolves once the applied version is at least `version`. */
+  async waitFor(version: number): Promise<TargetingSnapshot> {
+    let snapshot = await this.refresh();
+    while (snapshot.version < version) snapshot = await this.refresh();
+    return snapshot;
+  }
+
+  /** Polls the log so direct SQL edits and missed messages converge without any other trigger. */
+  startPolling(intervalMs: number): void {
+    this.stopPolling();
+    this.timer = setInterval(() => {
+      this.refresh().catch((error: unknown) => this.log.warn({ err: error }, "index refresh failed"));
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  stopPolling(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private async refreshNow(): Promise<TargetingSnapshot> {
+    const started = performance.now();
+    const current = this.snapshot;
+    let next: TargetingSnapshot;
+    let how: "full" | "delta";
+    if (!current) {
+      const data = await loadFullIndexData(this.db);
+      next = TargetingSnapshot.build(data.version, data.campaigns, data.categories, this.options);
+      how = "full";
+    } else {
+      const changes = await loadChangesSince(this.db, current.version, this.options.maxIncrementalItems ?? 500);
+      if (changes.kind === "current") return current;
+      if (changes.kind === "full") {
+        const { data } = changes;
+        next = TargetingSnapshot.build(data.version, data.campaigns, data.categories, this.options);
+        how = "full";
+      } else {
+        next = current.apply(changes.change);
+        how = "delta";
+      }
+    }
+    // Another path may have installed a newer snapshot meanwhile; never go back.
+    if (this.snapshot && this.snapshot.version >= next.version) return this.snapshot;
+    this.snapshot = next;
+    const seconds = (performance.now() - started) / 1000;
+    this.options.onApplied?.(next, how, seconds);
+    this.log.debug({ version: next.version, how, ms: Math.round(seconds * 1000) }, "index applied");
+    return next;
+  }
+}
