@@ -42,6 +42,20 @@ function patch<T>(connection: T): T {
   return connection;
 }
 
+// The wasm-bindgen glue is module-global state: instantiate once per process, then create engines.
+let wasmLoaded: Promise<void> | undefined;
+function loadWasmOnce(): Promise<void> {
+  wasmLoaded ??= (async () => {
+    const dir = path.dirname(createRequire(import.meta.url).resolve("@prisma/schema-engine-wasm/schema_engine_bg"));
+    const wasm = await readFile(path.join(dir, "schema_engine_bg.wasm"));
+    const { WebAssembly: Wasm } = globalThis as AnyConnection;
+    const instance = new Wasm.Instance(new Wasm.Module(wasm), { "./schema_engine_bg.js": bg });
+    bg.__wbg_set_wasm(instance.exports);
+    instance.exports.__wbindgen_start();
+  })();
+  return wasmLoaded;
+}
+
 async function withEngine<T>(databaseUrl: string, run: (engine: bg.SchemaEngine) => Promise<T>): Promise<T> {
   // Discrete fields, never {connectionString}: pg lets a connection string override `database`, which
   // would make the shadow database silently be the main one (history replayed into it).
@@ -67,12 +81,7 @@ async function withEngine<T>(databaseUrl: string, run: (engine: bg.SchemaEngine)
   }
 
   const schema = await readFile(path.join(ROOT, SCHEMA), "utf8");
-  const wasmDir = path.dirname(createRequire(import.meta.url).resolve("@prisma/schema-engine-wasm/schema_engine_bg"));
-  const wasm = await readFile(path.join(wasmDir, "schema_engine_bg.wasm"));
-  const { WebAssembly: Wasm } = globalThis as AnyConnection;
-  const instance = new Wasm.Instance(new Wasm.Module(wasm), { "./schema_engine_bg.js": bg });
-  bg.__wbg_set_wasm(instance.exports);
-  instance.exports.__wbindgen_start();
+  await loadWasmOnce();
   const log = (message: string) => {
     if (process.env.DEBUG) console.error(message);
   };

@@ -51,7 +51,8 @@ export interface MatchResult {
   /** The 200 body (`[{"cid",…}]`), or null for 204. */
   body: Buffer | null;
   campaignIds: readonly string[];
-  /** Until when (ms since epoch) this answer holds, given flight dates; Infinity when no window matters. */
+  /** The time span (ms since epoch, [from, until)) in which flight dates leave this answer unchanged. */
+  validFrom: number;
   validUntil: number;
 }
 
@@ -161,7 +162,7 @@ export class TargetingSnapshot {
   match(request: DeviceRequest, now = Date.now()): MatchResult {
     const key = `${request.app}\n${request.os}\n${request.country}`;
     const cached = this.cache.get(key);
-    if (cached && now < cached.validUntil) return cached;
+    if (cached && cached.validFrom <= now && now < cached.validUntil) return cached;
     const result = this.evaluate(request, now);
     this.remember(key, result);
     return result;
@@ -197,19 +198,25 @@ export class TargetingSnapshot {
     consider(this.unanchored);
     matched.sort(byPriorityThenId);
 
+    let validFrom = Number.NEGATIVE_INFINITY;
     let validUntil = Number.POSITIVE_INFINITY;
     const serving: CompiledCampaign[] = [];
     for (const campaign of matched) {
-      if (campaign.startsAt > now) validUntil = Math.min(validUntil, campaign.startsAt);
-      else if (campaign.endsAt > now) {
+      if (campaign.startsAt > now) {
+        validUntil = Math.min(validUntil, campaign.startsAt);
+      } else if (campaign.endsAt > now) {
         serving.push(campaign);
+        validFrom = Math.max(validFrom, campaign.startsAt);
         validUntil = Math.min(validUntil, campaign.endsAt);
+      } else {
+        validFrom = Math.max(validFrom, campaign.endsAt);
       }
     }
-    if (serving.length === 0) return { body: null, campaignIds: EMPTY, validUntil };
+    if (serving.length === 0) return { body: null, campaignIds: EMPTY, validFrom, validUntil };
     return {
       body: Buffer.from(`[${serving.map((c) => c.fragment).join(",")}]`),
       campaignIds: serving.map((c) => c.id),
+      validFrom,
       validUntil,
     };
   }

@@ -1,0 +1,230 @@
+// CONTRACT §3 row by row, over real HTTP against a started server on a fresh Postgres database.
+import net from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { demoData } from "../../src/seed/demo.ts";
+import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
+import { type RunningServer, startServer, waitUntil } from "../helpers/server.ts";
+
+let database: TestDatabase;
+const latestVersion = async () =>
+  (await database.sql<{ version: number }>("SELECT version FROM change_counter"))[0]?.version ?? 0;
+let server: RunningServer;
+
+const deliver = (body: unknown, init: RequestInit = {}) =>
+  fetch(`${server.url}/v1/delivery`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    ...init,
+  });
+const cids = async (res: Response) => ((await res.json()) as { cid: string }[]).map((a) => a.cid);
+
+/** Sends raw bytes and returns the status line: for requests fetch() refuses to make. */
+function rawRequest(text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(server.port, "127.0.0.1", () => socket.end(text));
+    let data = "";
+    socket.on("data", (chunk) => (data += chunk.toString()));
+    socket.on("end", () => resolve(data));
+    socket.on("error", reject);
+  });
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const insertCampaign = `INSERT INTO campaign (id, name, image_url, cta, status, priority, starts_at, ends_at)
+    VALUES ($1, $1, $2, $3, $4::"CampaignStatus", $5, $6, $7)`;
+  for (const c of demoData.campaigns) {
+    await database.sql(insertCampaign, [c.id, c.imageUrl, c.cta, c.status, c.priority, c.startsAt, c.endsAt]);
+    for (const mode of ["include", "exclude"] as const)
+      for (const [dimension, values] of Object.entries(c[mode]))
+        for (const value of values)
+          await database.sql(`INSERT INTO targeting_rule VALUES ($1, $2::"Dimension", $3::"RuleMode", $4)`, [
+            c.id,
+            dimension.toUpperCase(),
+            mode.toUpperCase(),
+            value,
+          ]);
+  }
+  for (const category of demoData.categories) {
+    await database.sql("INSERT INTO category (id, name) VALUES ($1, $2)", [category.id, category.name]);
+    for (const app of category.apps) await database.sql("INSERT INTO category_app VALUES ($1, $2)", [category.id, app]);
+  }
+  server = await startServer({ env: { DATABASE_URL: database.url } });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await database?.drop();
+});
+
+describe("POST /v1/delivery", () => {
+  it("returns matching ads ordered by priority desc then cid, with version and no-store headers", async () => {
+    const res = await deliver({ app: "candycrush", os: "ios", country: "CA" });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+    const version = await latestVersion();
+    expect(res.headers.get("x-index-version")).toBe(String(version));
+    expect(await res.clone().json()).toEqual([
+      { cid: "spotify", img: "https://cdn.bullseye.example/creatives/spotify.png", cta: "Listen free" },
+      { cid: "subwaysurfer", img: "https://cdn.bullseye.example/creatives/subwaysurfer.png", cta: "Download" },
+    ]);
+  });
+
+  it("orders equal priorities by cid", async () => {
+    // shazam (50, music + ios) and duolingo (50, any os but not games): both serve a music app on iOS.
+    expect(await cids(await deliver({ app: "deezer", os: "ios", country: "US" }))).toEqual(["spotify", "duolingo", "shazam"]);
+  });
+
+  it("matches values case-insensitively and accepts English country names", async () => {
+    const res = await deliver({ app: " CandyCrush ", os: "IOS", country: "canada" });
+    expect(res.status).toBe(200);
+    expect(await cids(res)).toEqual(["spotify", "subwaysurfer"]);
+  });
+
+  it("targets by category and honours category excludes", async () => {
+    // games app: subwaysurfer (include games) yes, duolingo (exclude games) no.
+    expect(await cids(await deliver({ app: "minecraft", os: "android", country: "FR" }))).toEqual(["subwaysurfer"]);
+    // not in any category: duolingo only (FR is outside spotify's countries).
+    expect(await cids(await deliver({ app: "somenewsapp", os: "android", country: "FR" }))).toEqual(["duolingo"]);
+  });
+
+  it("returns 204 with an empty body when nothing matches", async () => {
+    const res = await deliver({ app: "subwaysurfer", os: "web", country: "CN" });
+    expect(res.status).toBe(204);
+    expect(await res.text()).toBe("");
+    expect(res.headers.get("x-index-version")).toMatch(/^\d+$/);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+  });
+
+  it("ignores other fields", async () => {
+    const res = await deliver({ app: "minecraft", os: "android", country: "FR", idfa: "x", nested: { a: [1] } });
+    expect(await cids(res)).toEqual(["subwaysurfer"]);
+  });
+
+  it("rejects a missing field with 400 naming it", async () => {
+    const res = await deliver({ os: "ios", country: "US" });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: "missing app param", fields: { app: "missing" } });
+  });
+
+  it("names every bad field: empty, wrong type, invalid value", async () => {
+    const res = await deliver({ app: "   ", os: 7, country: "Atlantis" });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      error: "missing app param, invalid os param, invalid country param",
+      fields: { app: "missing", os: "invalid", country: "invalid" },
+    });
+  });
+
+  it.each([
+    ["malformed JSON", "{app:"],
+    ["a JSON array", "[1,2]"],
+    ["a JSON string", '"hello"'],
+    ["null", "null"],
+    ["an empty body", ""],
+  ])("answers 400 with a JSON error for %s", async (_name, body) => {
+    const res = await deliver(body);
+    expect(res.status).toBe(400);
+    const json = (await res.json()) as { error: string; fields: Record<string, string> };
+    expect(json.error).toBeTruthy();
+    expect(json.fields).toEqual({ body: "invalid" });
+  });
+
+  it("answers 413 for a body over 4 KiB, declared or streamed", async () => {
+    const big = JSON.stringify({ app: "a", os: "ios", country: "US", pad: "x".repeat(5000) });
+    const res = await deliver(big);
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: string }).error).toMatch(/4096/);
+    const chunked = await rawRequest(
+      `POST /v1/delivery HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${(5000).toString(16)}\r\n${"x".repeat(5000)}\r\n0\r\n\r\n`,
+    );
+    expect(chunked).toMatch(/^HTTP\/1.1 413/);
+  });
+
+  it("accepts a body of exactly 4 KiB", async () => {
+    const base = JSON.stringify({ app: "minecraft", os: "android", country: "FR", pad: "" });
+    const body = JSON.stringify({ app: "minecraft", os: "android", country: "FR", pad: "x".repeat(4096 - base.length) });
+    expect(Buffer.byteLength(body)).toBe(4096);
+    expect((await deliver(body)).status).toBe(200);
+  });
+});
+
+describe("GET /v1/delivery", () => {
+  it("answers from query parameters like POST", async () => {
+    const res = await fetch(`${server.url}/v1/delivery?app=candycrush&os=ios&country=Canada`);
+    expect(res.status).toBe(200);
+    expect(await cids(res)).toEqual(["spotify", "subwaysurfer"]);
+  });
+
+  it("rejects missing parameters with 400", async () => {
+    const res = await fetch(`${server.url}/v1/delivery?app=x`);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      error: "missing os param, missing country param",
+      fields: { os: "missing", country: "missing" },
+    });
+  });
+});
+
+describe("other methods and routes", () => {
+  it.each(["PUT", "DELETE", "PATCH"])("answers %s with 405 and Allow: GET, POST", async (method) => {
+    const res = await fetch(`${server.url}/v1/delivery`, { method, body: method === "DELETE" ? undefined : "{}" });
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe("GET, POST");
+    expect(((await res.json()) as { error: string }).error).toMatch(method);
+    expect(res.headers.get("x-index-version")).toMatch(/^\d+$/);
+  });
+
+  it("serves /healthz and /readyz", async () => {
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${server.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: "ready", campaigns: 4 });
+  });
+
+  it("never answers 5xx to odd requests", async () => {
+    const odd = [
+      "GET /v1/delivery?app=%E0%A4%A&os=&country=US HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      "POST /v1/delivery HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\n\xff\xfe\x00",
+      `POST /v1/delivery HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\nConnection: close\r\n\r\n${"[".repeat(2000)}`,
+      "GARBAGE\r\n\r\n",
+    ];
+    for (const text of odd) {
+      const response = await rawRequest(text);
+      expect(response).toMatch(/^HTTP\/1.1 4\d\d/);
+    }
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+});
+
+describe("flight dates and live data", () => {
+  it("starts serving a campaign when its window opens, with no write at that moment", async () => {
+    const opensAt = new Date(Date.now() + 1500);
+    await database.sql(
+      `INSERT INTO campaign (id, name, image_url, cta, priority, starts_at, ends_at) VALUES ('flash', 'Flash', 'https://img/flash.png', 'Now', 1000, $1, $2)`,
+      [opensAt, new Date(opensAt.getTime() + 60_000)],
+    );
+    await database.sql(`INSERT INTO targeting_rule VALUES ('flash', 'APP', 'INCLUDE', 'flashapp')`);
+    const request = { app: "flashapp", os: "ios", country: "FR" };
+    // The direct SQL edit reaches the index through the change log.
+    const version = await latestVersion();
+    await waitUntil(async () => (await deliver(request)).headers.get("x-index-version") === String(version), 5000);
+    if (Date.now() < opensAt.getTime()) expect(await cids(await deliver(request))).toEqual(["duolingo"]);
+    await new Promise((r) => setTimeout(r, Math.max(0, opensAt.getTime() - Date.now() + 50)));
+    expect(await cids(await deliver(request))).toEqual(["flash", "duolingo"]);
+  });
+
+  it("stops serving when the window closes", async () => {
+    await database.sql(
+      `INSERT INTO campaign (id, name, image_url, cta, priority, ends_at) VALUES ('ending', 'Ending', 'https://img/e.png', 'Go', 999, $1)`,
+      [new Date(Date.now() + 1500)],
+    );
+    await database.sql(`INSERT INTO targeting_rule VALUES ('ending', 'APP', 'INCLUDE', 'endingapp')`);
+    const request = { app: "endingapp", os: "android", country: "FR" };
+    await waitUntil(async () => (await cids(await deliver(request).then((r) => r.clone()))).includes("ending"), 5000);
+    await new Promise((r) => setTimeout(r, 1600));
+    expect(await cids(await deliver(request))).toEqual(["duolingo"]);
+  });
+});
