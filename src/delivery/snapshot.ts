@@ -1,8 +1,9 @@
 // The in-memory targeting index: an immutable snapshot that answers "which ads match this device".
 // Pure data structure, no I/O.
 //
-// Each campaign is filed once, under its "anchor": the most selective dimension it has an include rule
-// for (app, then category, then country, then os), one posting per included value; campaigns without
+// Each campaign is filed once, under its "anchor": the include dimension a request is least likely to
+// hit (estimated from the catalog: how many apps its categories hold, how many countries it names…),
+// one posting per included value; campaigns without
 // any include rule go to one "matches everything" list. A matching campaign must include the request's
 // value in its anchor dimension, so the candidates of a request are just the postings of its app, its
 // categories, its country and its os, plus that list: the work is proportional to those candidates, not
@@ -73,7 +74,11 @@ interface CompiledCampaign {
 
 type Postings = ReadonlyMap<string, readonly CompiledCampaign[]>;
 
-const ANCHOR_PREFERENCE: readonly Dimension[] = ["app", "category", "country", "os"];
+// Rough share of traffic one value of a dimension receives, for choosing anchors. Any anchor gives
+// correct answers; a better guess only means fewer candidates to check per request.
+const COUNTRY_SHARE = 1 / 50;
+const OS_SHARE = 1 / 3;
+const MIN_APP_UNIVERSE = 10_000;
 const EMPTY: readonly never[] = Object.freeze([]);
 const DEFAULT_CACHE_ENTRIES = 20_000;
 let visitCounter = 0;
@@ -134,6 +139,9 @@ export class TargetingSnapshot {
   /** A new snapshot with the change applied; this one is left untouched. */
   apply(change: IndexChange): TargetingSnapshot {
     const writer = new SnapshotWriter(this.anchored, this.unanchored, this.categoryApps, this.appCategories);
+    // Categories first: anchors are chosen with the catalog as it will be.
+    for (const [id, def] of change.categories) writer.setCategory(id, def ? def.apps : null);
+    const stats = { categoryApps: writer.categoryApps, appCount: writer.appCategories.size };
     const campaigns = new Map(this.campaigns);
     for (const [id, def] of change.campaigns) {
       const previous = campaigns.get(id);
@@ -142,12 +150,11 @@ export class TargetingSnapshot {
         campaigns.delete(id);
       }
       if (def && def.status === "ACTIVE") {
-        const compiled = compile(def);
+        const compiled = compile(def, stats);
         writer.addCampaign(compiled);
         campaigns.set(id, compiled);
       }
     }
-    for (const [id, def] of change.categories) writer.setCategory(id, def ? def.apps : null);
     return new TargetingSnapshot(
       change.version,
       campaigns,
@@ -183,19 +190,11 @@ export class TargetingSnapshot {
     const categories = this.appCategories.get(request.app) ?? EMPTY;
     const visit = ++visitCounter;
     const matched: CompiledCampaign[] = [];
-    const consider = (list: readonly CompiledCampaign[] | undefined) => {
-      if (!list) return;
-      for (const campaign of list) {
-        if (campaign.visit === visit) continue;
-        campaign.visit = visit;
-        if (matchesRules(campaign, request, categories)) matched.push(campaign);
-      }
-    };
-    consider(this.anchored.app.get(request.app));
-    for (const category of categories) consider(this.anchored.category.get(category));
-    consider(this.anchored.country.get(request.country));
-    consider(this.anchored.os.get(request.os));
-    consider(this.unanchored);
+    collect(this.anchored.app.get(request.app), visit, request, categories, matched);
+    for (const category of categories) collect(this.anchored.category.get(category), visit, request, categories, matched);
+    collect(this.anchored.country.get(request.country), visit, request, categories, matched);
+    collect(this.anchored.os.get(request.os), visit, request, categories, matched);
+    collect(this.unanchored, visit, request, categories, matched);
     matched.sort(byPriorityThenId);
 
     let validFrom = Number.NEGATIVE_INFINITY;
@@ -222,25 +221,81 @@ export class TargetingSnapshot {
   }
 }
 
+function collect(
+  candidates: readonly CompiledCampaign[] | undefined,
+  visit: number,
+  request: DeviceRequest,
+  categories: readonly string[],
+  matched: CompiledCampaign[],
+): void {
+  if (candidates === undefined) return;
+  for (let i = 0; i < candidates.length; i++) {
+    const campaign = candidates[i] as CompiledCampaign;
+    if (campaign.visit === visit) continue;
+    campaign.visit = visit;
+    if (matchesRules(campaign, request, categories)) matched.push(campaign);
+  }
+}
+
+function matchesValue(
+  include: ReadonlySet<string> | null,
+  exclude: ReadonlySet<string> | null,
+  value: string,
+): boolean {
+  return (include === null || include.has(value)) && (exclude === null || !exclude.has(value));
+}
+
+function matchesAny(set: ReadonlySet<string>, values: readonly string[]): boolean {
+  for (let i = 0; i < values.length; i++) if (set.has(values[i] as string)) return true;
+  return false;
+}
+
+// Hot: written as plain loops and property reads, no closures or temporary arrays.
 function matchesRules(campaign: CompiledCampaign, request: DeviceRequest, categories: readonly string[]): boolean {
   const { include, exclude } = campaign;
-  for (const dimension of ["app", "os", "country"] as const) {
-    const value = request[dimension];
-    if (include[dimension] && !include[dimension].has(value)) return false;
-    if (exclude[dimension]?.has(value)) return false;
-  }
-  const includedCategories = include.category;
-  if (includedCategories && !categories.some((c) => includedCategories.has(c))) return false;
-  const excludedCategories = exclude.category;
-  if (excludedCategories && categories.some((c) => excludedCategories.has(c))) return false;
-  return true;
+  return (
+    matchesValue(include.app, exclude.app, request.app) &&
+    matchesValue(include.country, exclude.country, request.country) &&
+    matchesValue(include.os, exclude.os, request.os) &&
+    (include.category === null || matchesAny(include.category, categories)) &&
+    (exclude.category === null || !matchesAny(exclude.category, categories))
+  );
 }
 
 function byPriorityThenId(a: CompiledCampaign, b: CompiledCampaign): number {
   return b.priority - a.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-function compile(def: CampaignDef): CompiledCampaign {
+interface CatalogStats {
+  categoryApps: ReadonlyMap<string, readonly string[]>;
+  appCount: number;
+}
+
+/** The include dimension with the smallest estimated chance that a request hits one of its values. */
+function chooseAnchor(def: CampaignDef, stats: CatalogStats): Dimension | null {
+  const appUniverse = Math.max(MIN_APP_UNIVERSE, stats.appCount);
+  const share: Record<Dimension, (values: readonly string[]) => number> = {
+    app: (values) => values.length / appUniverse,
+    category: (values) =>
+      values.reduce((sum, id) => sum + (stats.categoryApps.get(id)?.length ?? 0), 0) / appUniverse,
+    country: (values) => values.length * COUNTRY_SHARE,
+    os: (values) => values.length * OS_SHARE,
+  };
+  let best: Dimension | null = null;
+  let bestShare = Number.POSITIVE_INFINITY;
+  for (const dimension of DIMENSIONS) {
+    const values = def.include[dimension];
+    if (values.length === 0) continue;
+    const estimate = share[dimension](values);
+    if (estimate < bestShare) {
+      best = dimension;
+      bestShare = estimate;
+    }
+  }
+  return best;
+}
+
+function compile(def: CampaignDef, stats: CatalogStats): CompiledCampaign {
   const sets = (values: DimensionValues) =>
     Object.fromEntries(DIMENSIONS.map((d) => [d, values[d].length ? new Set(values[d]) : null])) as Record<
       Dimension,
@@ -254,7 +309,7 @@ function compile(def: CampaignDef): CompiledCampaign {
     fragment: JSON.stringify({ cid: def.id, img: def.imageUrl, cta: def.cta }),
     include: sets(def.include),
     exclude: sets(def.exclude),
-    anchor: ANCHOR_PREFERENCE.find((d) => def.include[d].length > 0) ?? null,
+    anchor: chooseAnchor(def, stats),
     visit: 0,
   };
 }

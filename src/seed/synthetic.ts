@@ -23,16 +23,26 @@ export function prng(seed: number): () => number {
   };
 }
 
-export const syntheticApp = (i: number) => `com.synthetic.app${i}`;
+export const syntheticApp = (i: number, namespace = "synthetic") => `com.${namespace}.app${i}`;
 
 export interface SyntheticOptions {
   campaigns: number;
   apps: number;
   seed?: number;
   now?: number;
+  /** Keeps several generated catalogs apart: app, category and campaign names carry it. */
+  namespace?: string;
+  countries?: readonly string[];
 }
 
-export function generateSynthetic({ campaigns, apps, seed = 42, now = Date.now() }: SyntheticOptions): SeedData {
+export function generateSynthetic({
+  campaigns,
+  apps,
+  seed = 42,
+  now = Date.now(),
+  namespace = "synthetic",
+  countries = SYNTHETIC_COUNTRIES,
+}: SyntheticOptions): SeedData {
   const random = prng(seed);
   const int = (n: number) => Math.floor(random() * n);
   const pick = <T>(list: readonly T[], count: number): T[] => {
@@ -40,15 +50,16 @@ export function generateSynthetic({ campaigns, apps, seed = 42, now = Date.now()
     while (out.size < Math.min(count, list.length)) out.add(list[int(list.length)] as T);
     return [...out];
   };
-  const randomApps = (count: number) => Array.from({ length: count }, () => syntheticApp(int(apps)));
+  const randomApps = (count: number) => Array.from({ length: count }, () => syntheticApp(int(apps), namespace));
+  const prefix = namespace === "synthetic" ? "" : `${namespace}-`;
 
   const categoryCount = Math.max(2, Math.round(apps / 1000));
   const categoryApps: string[][] = Array.from({ length: categoryCount }, () => []);
   for (let i = 0; i < apps; i++) {
-    categoryApps[int(categoryCount)]?.push(syntheticApp(i));
-    if (random() < 0.3) categoryApps[int(categoryCount)]?.push(syntheticApp(i));
+    categoryApps[int(categoryCount)]?.push(syntheticApp(i, namespace));
+    if (random() < 0.3) categoryApps[int(categoryCount)]?.push(syntheticApp(i, namespace));
   }
-  const categories = categoryApps.map((list, i) => ({ id: `cat${i}`, name: `Category ${i}`, apps: [...new Set(list)] }));
+  const categories = categoryApps.map((list, i) => ({ id: `${prefix}cat${i}`, name: `Category ${prefix}${i}`, apps: [...new Set(list)] }));
   const categoryIds = categories.map((c) => c.id);
 
   const day = 86_400_000;
@@ -59,13 +70,13 @@ export function generateSynthetic({ campaigns, apps, seed = 42, now = Date.now()
     const shape = random();
     if (shape < 0.55) include.app = randomApps(1 + int(20));
     else if (shape < 0.97) include.category = pick(categoryIds, 1 + int(2));
-    if (shape >= 0.97 || random() < 0.7) include.country = pick(SYNTHETIC_COUNTRIES, 1 + int(shape >= 0.97 ? 2 : 8));
+    if (shape >= 0.97 || random() < 0.7) include.country = pick(countries, 1 + int(shape >= 0.97 ? 2 : 8));
     if (random() < 0.4) include.os = pick(SYNTHETIC_OS, 1);
     if (random() < 0.2) exclude.app = randomApps(1 + int(5));
-    if (random() < 0.1) exclude.country = pick(SYNTHETIC_COUNTRIES, 1 + int(3));
+    if (random() < 0.1) exclude.country = pick(countries, 1 + int(3));
     const window = random();
     data.campaigns.push({
-      id: `c${String(i).padStart(6, "0")}`,
+      id: `${prefix}c${String(i).padStart(6, "0")}`,
       name: `Synthetic campaign ${i}`,
       imageUrl: `https://cdn.bullseye.example/synthetic/${i}.png`,
       cta: "Install",
