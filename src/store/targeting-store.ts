@@ -18,6 +18,9 @@ export type ChangesSince =
   | { kind: "delta"; change: IndexChange }
   | { kind: "full"; data: FullIndexData };
 
+// Bulk reads: one query per table beats relation joins' JSON aggregation (~1.0 s vs ~1.8 s for 45k campaigns).
+const BULK_LOAD = "query" as const;
+
 const DIMENSION_KEYS = { APP: "app", COUNTRY: "country", OS: "os", CATEGORY: "category" } as const;
 
 const campaignSelect = {
@@ -63,6 +66,7 @@ async function currentVersion(tx: Tx): Promise<number> {
 
 async function readCategories(tx: Tx, ids?: string[]): Promise<CategoryDef[]> {
   const categories = await tx.category.findMany({
+    relationLoadStrategy: BULK_LOAD,
     where: ids ? { id: { in: ids } } : undefined,
     select: { id: true, apps: { select: { app: true } } },
   });
@@ -71,7 +75,11 @@ async function readCategories(tx: Tx, ids?: string[]): Promise<CategoryDef[]> {
 
 async function readFull(tx: Tx): Promise<FullIndexData> {
   const version = await currentVersion(tx);
-  const rows = await tx.campaign.findMany({ where: { status: "ACTIVE" }, select: campaignSelect });
+  const rows = await tx.campaign.findMany({
+    relationLoadStrategy: BULK_LOAD,
+    where: { status: "ACTIVE" },
+    select: campaignSelect,
+  });
   return { version, campaigns: rows.map(toCampaignDef), categories: await readCategories(tx) };
 }
 
@@ -100,7 +108,11 @@ export function loadChangesSince(db: Db, since: number, maxItems: number): Promi
     const campaignIds = [...new Set(items.flatMap((i) => (i.campaignId ? [i.campaignId] : [])))];
     const categoryIds = [...new Set(items.flatMap((i) => (i.categoryId ? [i.categoryId] : [])))];
     const campaignRows = campaignIds.length
-      ? await tx.campaign.findMany({ where: { id: { in: campaignIds } }, select: campaignSelect })
+      ? await tx.campaign.findMany({
+          relationLoadStrategy: BULK_LOAD,
+          where: { id: { in: campaignIds } },
+          select: campaignSelect,
+        })
       : [];
     const categoryRows = categoryIds.length ? await readCategories(tx, categoryIds) : [];
 
