@@ -32,6 +32,8 @@ const envSchema = z.object({
   NODE_ENV: z.preprocess(blankAsUnset, z.string().default("production")),
   EMBEDDED_DATA_DIR: z.preprocess(blankAsUnset, z.string().default(".data/pglite")),
   INDEX_POLL_MS: z.preprocess(blankAsUnset, z.coerce.number().int().min(50).max(60_000).default(1000)),
+  /** Log every SQL statement at debug level (query counts in tests, diagnosing N+1). */
+  LOG_SQL: z.preprocess(blankAsUnset, bool.default(false)),
 });
 
 export type Config = Readonly<z.infer<typeof envSchema>>;

@@ -15,8 +15,9 @@ export interface Database {
 }
 
 export async function openDatabase(config: Config, log: Logger): Promise<Database> {
+  const onQuery = config.LOG_SQL ? (sql: string, ms: number) => log.debug({ sql, ms }, "sql") : undefined;
   if (config.DATABASE_URL) {
-    const db = createDb(config.DATABASE_URL);
+    const db = createDb(config.DATABASE_URL, { onQuery });
     return { db, embedded: false, close: () => db.$disconnect() };
   }
   log.warn(
@@ -27,7 +28,7 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
   const applied = await deployMigrations(embedded.url);
   if (applied.length) log.info({ applied }, "migrations applied to the embedded database");
   // PGlite has one session for every connection: a small pool is all it can use.
-  const db = createDb(embedded.url, { max: 4 });
+  const db = createDb(embedded.url, { max: 4, onQuery });
   if ((await db.campaign.count()) === 0 && (await db.category.count()) === 0) {
     await writeSeed(db, demoData);
     log.info({ campaigns: demoData.campaigns.length }, "embedded database seeded with the demo catalog");
