@@ -4,7 +4,9 @@ import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
 import { openDatabase } from "./database.ts";
 import type { Logger } from "./logger.ts";
+import { createGraphQLHandler } from "./schema/yoga.ts";
 import { IndexSync } from "./sync/index-sync.ts";
+import { createLocalPropagation } from "./sync/propagation.ts";
 
 export interface Replica {
   port: number;
@@ -17,6 +19,13 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
   const database = await openDatabase(config, log);
   const sync = new IndexSync(database.db, log);
   let lastLoadError: string | undefined;
+  const graphql = createGraphQLHandler({
+    db: database.db,
+    sync,
+    config,
+    log,
+    afterCommit: createLocalPropagation(sync, config.PROPAGATION_TIMEOUT_MS, log),
+  });
 
   const server = createApp({
     index: sync,
@@ -26,6 +35,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
         ? { version: sync.snapshot.version, campaigns: sync.snapshot.campaignCount }
         : { reason: lastLoadError ? `index not loaded: ${lastLoadError}` : "index not loaded yet" },
     }),
+    routes: { "/graphql": graphql },
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -62,6 +72,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
         setTimeout(() => server.closeAllConnections(), 5_000).unref();
       });
       await loaded.catch(() => undefined);
+      await graphql.dispose();
       await database.close();
     },
   };

@@ -1,0 +1,117 @@
+// Category: app sets that rules can target. Category.campaigns comes from a request-scoped DataLoader
+// (rules name categories by value; there is no Prisma relation to plan).
+import { builder } from "./builder.ts";
+import { isUniqueViolation, conflict, notFound } from "./errors.ts";
+import { normalizeId, validateCategory, validateId } from "./validation.ts";
+import { commitChange } from "./write.ts";
+
+builder.prismaObject("Category", {
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    name: t.exposeString("name"),
+    apps: t.field({
+      type: ["String"],
+      select: { apps: { select: { app: true }, orderBy: { app: "asc" } } },
+      resolve: (category) => category.apps.map((a) => a.app),
+    }),
+    campaigns: t.prismaField({
+      type: ["Campaign"],
+      description: "Campaigns whose include or exclude rules name this category, ordered by id",
+      resolve: (query, category, _args, ctx) => ctx.loaders.campaignsByCategory(query).load(category.id),
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  categories: t.prismaField({
+    type: ["Category"],
+    description: "All categories, ordered by id",
+    resolve: (query, _root, _args, ctx) => ctx.db.category.findMany({ ...query, orderBy: { id: "asc" } }),
+  }),
+  category: t.prismaField({
+    type: "Category",
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      const id = normalizeId(args.id);
+      return id === undefined ? null : ctx.db.category.findUnique({ ...query, where: { id } });
+    },
+  }),
+}));
+
+interface CategoryChangeShape {
+  version: number;
+  propagated: boolean;
+  /** The category to show; null after a delete. */
+  categoryId: string | null;
+}
+
+const CategoryChange = builder.objectRef<CategoryChangeShape>("CategoryChange").implement({
+  fields: (t) => ({
+    version: t.exposeInt("version"),
+    propagated: t.exposeBoolean("propagated"),
+    category: t.prismaField({
+      type: "Category",
+      nullable: true,
+      description: "The category as stored now; null after deleteCategory",
+      resolve: (query, change, _args, ctx) =>
+        change.categoryId === null ? null : ctx.db.category.findUnique({ ...query, where: { id: change.categoryId } }),
+    }),
+  }),
+});
+
+const CategoryInput = builder.inputType("CategoryInput", {
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    name: t.string({ required: true }),
+    apps: t.stringList({ required: true, description: "The whole app set (replaces the stored one); at most 10,000" }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  upsertCategory: t.field({
+    type: CategoryChange,
+    description: "Creates the category or replaces its name and whole app set",
+    args: { input: t.arg({ type: CategoryInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const { id, name, apps } = validateCategory(args.input);
+      const committed = await commitChange(ctx, async (tx) => {
+        try {
+          // Always writes the row (updatedAt), so even an unchanged category gets its version.
+          await tx.category.upsert({
+            where: { id },
+            create: { id, name },
+            update: { name, updatedAt: new Date() },
+            select: { id: true },
+          });
+        } catch (error) {
+          if (isUniqueViolation(error)) throw conflict(`category ${id} was created concurrently; retry`);
+          throw error;
+        }
+        await tx.categoryApp.deleteMany({ where: { categoryId: id } });
+        if (apps.length) await tx.categoryApp.createMany({ data: apps.map((app) => ({ categoryId: id, app })) });
+      });
+      return { ...committed, categoryId: id };
+    },
+  }),
+
+  deleteCategory: t.field({
+    type: CategoryChange,
+    description: "Deletes the category and every targeting rule naming it (those campaigns get a new revision)",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const id = validateId(args.id);
+      const committed = await commitChange(ctx, async (tx) => {
+        // Campaign rows first: every writer locks campaigns before anything else, so no lock cycles.
+        await tx.campaign.updateMany({
+          where: { rules: { some: { dimension: "CATEGORY", value: id } } },
+          data: { revision: { increment: 1 } },
+        });
+        await tx.targetingRule.deleteMany({ where: { dimension: "CATEGORY", value: id } });
+        const { count } = await tx.category.deleteMany({ where: { id } });
+        if (count === 0) throw notFound(`category ${id} does not exist`);
+      });
+      return { ...committed, categoryId: null };
+    },
+  }),
+}));

@@ -1,0 +1,46 @@
+// The per-request GraphQL context: who is asking, the shared services, and request-scoped loaders
+// (created on first use, so requests that need none pay nothing).
+import type { Config } from "../config.ts";
+import type { Db } from "../db/client.ts";
+import type { Logger } from "../logger.ts";
+import type { IndexSync } from "../sync/index-sync.ts";
+import { createLoaders, type Loaders } from "./loaders.ts";
+
+export type Role = "admin" | "viewer";
+
+/** What the GraphQL API needs from the process; built once at start. */
+export interface GraphQLDeps {
+  db: Db;
+  sync: IndexSync;
+  config: Config;
+  log: Logger;
+  /**
+   * The commit hook: called by every mutation after its transaction committed, with the version it
+   * allocated. Resolves to `propagated` (CONTRACT §4 "read your write").
+   */
+  afterCommit(version: number): Promise<boolean>;
+}
+
+export interface Context {
+  readonly role: Role;
+  readonly db: Db;
+  readonly sync: IndexSync;
+  readonly config: Config;
+  afterCommit(version: number): Promise<boolean>;
+  readonly loaders: Loaders;
+}
+
+export function createContext(deps: GraphQLDeps, role: Role): Context {
+  let loaders: Loaders | undefined;
+  return {
+    role,
+    db: deps.db,
+    sync: deps.sync,
+    config: deps.config,
+    afterCommit: (version) => deps.afterCommit(version),
+    get loaders() {
+      loaders ??= createLoaders(deps.db);
+      return loaders;
+    },
+  };
+}

@@ -1,0 +1,12 @@
+// The GraphQL schema (CONTRACT §4): every area registers its types on the builder; this assembles them.
+import { builder } from "./builder.ts";
+import "./scalars.ts";
+import "./root.ts";
+import "./targeting.ts";
+import "./campaign.ts";
+import "./campaign-mutations.ts";
+import "./category.ts";
+import "./delivery.ts";
+import "./rule-change.ts";
+
+export const schema = builder.toSchema({ sortSchema: false });

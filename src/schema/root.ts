@@ -1,0 +1,5 @@
+// The root types and who may use them: any valid token may query, only the admin token may mutate.
+import { builder } from "./builder.ts";
+
+builder.queryType({ authScopes: { viewer: true } });
+builder.mutationType({ authScopes: { admin: true } });

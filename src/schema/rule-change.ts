@@ -1,0 +1,47 @@
+// The change log as GraphQL shows it: one RuleChange per change_log_item, with its version's time.
+import { RuleChangeKind as RuleChangeKindValues } from "../generated/prisma/enums.ts";
+import { builder } from "./builder.ts";
+import { validateIntArgs } from "./validation.ts";
+
+export const MAX_CHANGES_PAGE = 500;
+
+export const RuleChangeKind = builder.enumType(RuleChangeKindValues, { name: "RuleChangeKind" });
+
+builder.prismaObject("ChangeLogItem", {
+  name: "RuleChange",
+  fields: (t) => ({
+    version: t.exposeInt("version"),
+    kind: t.expose("kind", { type: RuleChangeKind }),
+    campaignId: t.exposeID("campaignId", { nullable: true }),
+    categoryId: t.exposeID("categoryId", { nullable: true }),
+    at: t.field({
+      type: "DateTime",
+      description: "When the version committed",
+      select: { change: { select: { at: true } } },
+      resolve: (item) => item.change.at,
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  ruleChanges: t.prismaField({
+    type: ["ChangeLogItem"],
+    description: `Changes after sinceVersion, ordered by version; \`first\` at most ${MAX_CHANGES_PAGE}`,
+    args: {
+      sinceVersion: t.arg.int({ required: true }),
+      first: t.arg.int({ defaultValue: 100 }),
+    },
+    resolve: (query, _root, args, ctx) => {
+      const { first, sinceVersion } = validateIntArgs({
+        first: [args.first ?? 100, 1, MAX_CHANGES_PAGE],
+        sinceVersion: [args.sinceVersion, 0, 2 ** 31 - 1],
+      });
+      return ctx.db.changeLogItem.findMany({
+        ...query,
+        where: { version: { gt: sinceVersion } },
+        orderBy: [{ version: "asc" }, { id: "asc" }],
+        take: first,
+      });
+    },
+  }),
+}));

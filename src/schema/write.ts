@@ -1,0 +1,30 @@
+// How every mutation writes: one transaction, the version it allocated read inside it (the triggers
+// allocate exactly one per transaction), then the commit hook, which says whether it propagated.
+import type { Prisma } from "../generated/prisma/client.ts";
+import type { Context } from "./context.ts";
+
+export type Tx = Prisma.TransactionClient;
+
+export interface Committed<T> {
+  value: T;
+  version: number;
+  propagated: boolean;
+}
+
+export async function commitChange<T>(
+  ctx: Context,
+  work: (tx: Tx) => Promise<T>,
+  options: { timeoutMs?: number } = {},
+): Promise<Committed<T>> {
+  const { value, version } = await ctx.db.$transaction(
+    async (tx) => {
+      const value = await work(tx);
+      const [row] = await tx.$queryRaw<{ version: number | null }[]>`SELECT bullseye_allocated_version() AS version`;
+      // Every mutation writes at least one row, so a missing version is a bug, not a user error.
+      if (row?.version == null) throw new Error("mutation committed no change: no version allocated");
+      return { value, version: row.version };
+    },
+    { maxWait: 5_000, timeout: options.timeoutMs ?? 15_000 },
+  );
+  return { value, version, propagated: await ctx.afterCommit(version) };
+}
