@@ -1,0 +1,33 @@
+// A minimal GraphQL-over-HTTP client for integration tests: POST /graphql with a bearer token.
+export interface GraphQLResponse<T = Record<string, any>> {
+  status: number;
+  headers: Headers;
+  data?: T | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[];
+}
+
+export const ADMIN_TOKEN = "admin-token-for-tests-0123456789";
+export const VIEWER_TOKEN = "viewer-token-for-tests-0123456789";
+
+export function graphqlClient(baseUrl: string, token: string | null = ADMIN_TOKEN) {
+  return async function gql<T = Record<string, any>>(
+    query: string,
+    variables: Record<string, unknown> = {},
+  ): Promise<GraphQLResponse<T>> {
+    const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
+    if (token !== null) headers.authorization = `Bearer ${token}`;
+    const res = await fetch(`${baseUrl}/graphql`, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+    const body = (await res.json()) as Omit<GraphQLResponse<T>, "status" | "headers">;
+    return { status: res.status, headers: res.headers, ...body };
+  };
+}
+
+/** The `extensions.code` of each error, in order. */
+export const codes = (response: GraphQLResponse) => (response.errors ?? []).map((e) => e.extensions?.code);
+
+/** GET /v1/delivery: the cids served and the index version that answered. */
+export async function deliver(baseUrl: string, app: string, os: string, country: string) {
+  const res = await fetch(`${baseUrl}/v1/delivery?${new URLSearchParams({ app, os, country })}`);
+  const cids = res.status === 200 ? ((await res.json()) as { cid: string }[]).map((a) => a.cid) : [];
+  return { status: res.status, version: Number(res.headers.get("x-index-version")), cids };
+}
