@@ -118,12 +118,17 @@ builder.mutationFields((t) => ({
           });
         }
         if (row.startsAt && row.endsAt && row.endsAt <= row.startsAt) {
-          const field = fields.endsAt !== undefined ? "input.endsAt" : "input.startsAt";
-          throw badUserInput({ [field]: field.endsWith("endsAt") ? "must be after startsAt" : "must be before endsAt" });
+          throw badUserInput(
+            fields.endsAt !== undefined
+              ? { "input.endsAt": "must be after startsAt" }
+              : { "input.startsAt": "must be before endsAt" },
+          );
         }
         if (rules) {
           await tx.targetingRule.deleteMany({ where: { campaignId: id } });
-          if (rules.length) await tx.targetingRule.createMany({ data: rules.map((rule) => ({ ...rule, campaignId: id })) });
+          if (rules.length) {
+            await tx.targetingRule.createMany({ data: rules.map((rule) => ({ ...rule, campaignId: id })) });
+          }
         }
       });
       return { ...committed, campaignId: id };

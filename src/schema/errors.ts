@@ -49,8 +49,8 @@ interface AdapterCause {
 }
 
 function adapterCause(error: Prisma.PrismaClientKnownRequestError): AdapterCause | undefined {
-  const adapterError = (error.meta as { driverAdapterError?: { cause?: AdapterCause } } | undefined)?.driverAdapterError;
-  return adapterError?.cause;
+  const meta = error.meta as { driverAdapterError?: { cause?: AdapterCause } } | undefined;
+  return meta?.driverAdapterError?.cause;
 }
 
 export const isUniqueViolation = (error: unknown) =>
@@ -89,7 +89,8 @@ export function maskError(error: unknown, message: string, isDev = false): Error
   const mapped = fromDatabaseError(original);
   const extensions = mapped?.extensions ?? { code: "INTERNAL_SERVER_ERROR" };
   // Details only for NODE_ENV=development; the default (production) shows none.
-  const details = isDev && original instanceof Error ? { originalError: { message: original.message, stack: original.stack } } : {};
+  const details =
+    isDev && original instanceof Error ? { originalError: { message: original.message, stack: original.stack } } : {};
   return createGraphQLError(mapped?.message ?? message, {
     nodes: located?.nodes,
     path: located?.path,

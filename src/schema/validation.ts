@@ -1,5 +1,5 @@
 // Input validation for the GraphQL API (CONTRACT §2), in one place: zod schemas that check and
-// normalise, and `validate()` that reports every bad field at once as BAD_USER_INPUT
+// normalise, and validate* functions that report every bad field at once as BAD_USER_INPUT
 // (`extensions.fields`: input path → message). Values are normalised with the same functions the
 // delivery path uses, so a rule written "Canada" is stored as "CA" and matches a device sending "ca".
 import { z } from "zod";
@@ -30,7 +30,10 @@ const notNull = (what: string) => ({
   error: (issue: { input?: unknown }) => (issue.input === null ? "cannot be null" : `must be ${what}`),
 });
 
-export const idSchema = normalized(normalizeId, "must be 1–64 characters of a-z, 0-9, '.', '_', '-', starting with a letter or digit");
+export const idSchema = normalized(
+  normalizeId,
+  "must be 1–64 characters of a-z, 0-9, '.', '_', '-', starting with a letter or digit",
+);
 const text = (max: number) =>
   z.string(notNull("a string")).trim().min(1, `must be 1–${max} characters`).max(max, `must be 1–${max} characters`);
 const httpUrl = z.string(notNull("a string")).trim().max(2048, "must be at most 2048 characters").refine((value) => {
@@ -42,7 +45,11 @@ const httpUrl = z.string(notNull("a string")).trim().max(2048, "must be at most 
   }
 }, "must be an absolute http or https URL");
 const status = z.enum(["ACTIVE", "PAUSED"], notNull("ACTIVE or PAUSED"));
-const priority = z.number(notNull("an integer")).int("must be an integer").min(0, "must be 0–1000").max(1000, "must be 0–1000");
+const priority = z
+  .number(notNull("an integer"))
+  .int("must be an integer")
+  .min(0, "must be 0–1000")
+  .max(1000, "must be 0–1000");
 const instant = z.date({ error: "must be an ISO 8601 instant with offset, e.g. 2026-05-01T00:00:00Z" });
 
 const DIMENSION_FIELDS = [
@@ -212,7 +219,9 @@ export function validateUpdateCampaign(rawId: string, input: unknown): { id: str
 export function validateImport(campaigns: readonly unknown[]): CampaignData[] {
   const fields: FieldErrors = {};
   if (campaigns.length === 0) fields.campaigns = "must hold at least one campaign";
-  if (campaigns.length > MAX_IMPORT_CAMPAIGNS) fields.campaigns = `at most ${MAX_IMPORT_CAMPAIGNS} campaigns per import`;
+  if (campaigns.length > MAX_IMPORT_CAMPAIGNS) {
+    fields.campaigns = `at most ${MAX_IMPORT_CAMPAIGNS} campaigns per import`;
+  }
   const data = check(z.array(createCampaign), campaigns, "campaigns", fields);
   const seen = new Map<string, number>();
   campaigns.forEach((campaign, i) => {
@@ -244,7 +253,9 @@ export function validateId(raw: string, path = "id"): string {
 }
 
 /** Integer arguments, each within its [min, max], or BAD_USER_INPUT naming every one out of range. */
-export function validateIntArgs<K extends string>(args: Record<K, [value: number, min: number, max: number]>): Record<K, number> {
+export function validateIntArgs<K extends string>(
+  args: Record<K, [value: number, min: number, max: number]>,
+): Record<K, number> {
   const fields: FieldErrors = {};
   const out = {} as Record<K, number>;
   for (const [name, [value, min, max]] of Object.entries(args) as [K, [number, number, number]][]) {
