@@ -269,3 +269,18 @@ describe("deleteCampaign", () => {
     expect(codes(await gql(DELETE, { id: "" }))).toEqual(["BAD_USER_INPUT"]);
   });
 });
+
+describe("unexpected errors", () => {
+  it("are masked: a generic message and code, no SQL, constraint names or stack (NODE_ENV=production)", async () => {
+    // A constraint the API knows nothing about, added behind its back.
+    await database.sql(`ALTER TABLE campaign ADD CONSTRAINT test_no_boom CHECK (name <> 'boom')`);
+    const before = await latestVersion();
+    const res = await gql(CREATE, { input: base("boom", { name: "boom" }) });
+    expect(res.errors).toEqual([
+      expect.objectContaining({ message: "Unexpected error.", extensions: { code: "INTERNAL_SERVER_ERROR" } }),
+    ]);
+    expect(JSON.stringify(res)).not.toMatch(/test_no_boom|INSERT|prisma|stack|\.ts/i);
+    expect(await latestVersion()).toBe(before);
+    await database.sql("ALTER TABLE campaign DROP CONSTRAINT test_no_boom");
+  });
+});

@@ -120,26 +120,29 @@ describe("category queries", () => {
 
 describe("deleteCategory", () => {
   it("deletes the category and the rules naming it in one version; those campaigns get a new revision", async () => {
-    const [{ revision: revisionBefore }] = await database.sql<{ revision: number }>(
-      "SELECT revision FROM campaign WHERE id = 'no-games'",
-    );
+    const revisionOf = async (id: string) =>
+      (await database.sql<{ revision: number }>("SELECT revision FROM campaign WHERE id = $1", [id]))[0]?.revision;
+    const revisionBefore = (await revisionOf("no-games")) ?? 0;
     const before = await latestVersion();
     const res = await gql(DELETE, { id: "games" });
     expect(res.data?.deleteCategory).toEqual({ version: before + 1, propagated: true, category: null });
     expect(await latestVersion()).toBe(before + 1);
-    expect(await database.sql("SELECT * FROM targeting_rule WHERE dimension = 'CATEGORY' AND value = 'games'")).toEqual([]);
-    const [{ revision }] = await database.sql<{ revision: number }>("SELECT revision FROM campaign WHERE id = 'no-games'");
-    expect(revision).toBe(revisionBefore + 1);
-    const items = await database.sql("SELECT kind, campaign_id, category_id FROM change_log_item WHERE version = $1 ORDER BY id", [
-      before + 1,
-    ]);
+    const rules = await database.sql("SELECT * FROM targeting_rule WHERE dimension = 'CATEGORY' AND value = 'games'");
+    expect(rules).toEqual([]);
+    expect(await revisionOf("no-games")).toBe(revisionBefore + 1);
+    const items = await database.sql(
+      "SELECT kind, campaign_id, category_id FROM change_log_item WHERE version = $1 ORDER BY id",
+      [before + 1],
+    );
     expect(items).toEqual(
       expect.arrayContaining([
         { kind: "CATEGORY_DELETED", campaign_id: null, category_id: "games" },
         { kind: "CAMPAIGN_UPDATED", campaign_id: "no-games", category_id: null },
       ]),
     );
-    const campaign = await gql(`{ campaign(id: "no-games") { targeting { include { categories } exclude { categories } } } }`);
+    const campaign = await gql(
+      `{ campaign(id: "no-games") { targeting { include { categories } exclude { categories } } } }`,
+    );
     expect(campaign.data?.campaign.targeting).toEqual({ include: { categories: ["music"] }, exclude: { categories: [] } });
   });
 

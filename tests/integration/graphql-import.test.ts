@@ -1,0 +1,123 @@
+// importCampaigns: thousands of campaigns upserted in one transaction with one version, quickly; an
+// invalid item fails the whole batch, naming the item and the field.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
+import { ADMIN_TOKEN, codes, deliver, graphqlClient } from "../helpers/graphql.ts";
+import { type RunningServer, startServer } from "../helpers/server.ts";
+
+let database: TestDatabase;
+let server: RunningServer;
+let gql: ReturnType<typeof graphqlClient>;
+
+const IMPORT = `mutation($campaigns: [CreateCampaignInput!]!) {
+  importCampaigns(campaigns: $campaigns) { version propagated count } }`;
+const COUNTRIES = ["US", "Canada", "de", "France", "JP"];
+
+const count = async (sql: string) => Number((await database.sql<{ n: string }>(sql))[0]?.n);
+const logRows = () => count("SELECT count(*) AS n FROM change_log");
+
+function campaigns(n: number, name = "Imported") {
+  return Array.from({ length: n }, (_, i) => ({
+    id: `imp-${String(i).padStart(5, "0")}`,
+    name: `${name} ${i}`,
+    imageUrl: `https://cdn.example/imp/${i}.png`,
+    cta: "Install",
+    priority: i % 1001,
+    targeting: {
+      include: { apps: [`com.imp.app${i % 50}`], countries: [COUNTRIES[i % 5], COUNTRIES[(i + 1) % 5]] },
+      exclude: { os: i % 3 === 0 ? ["harmonyos"] : [] },
+    },
+  }));
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  server = await startServer({ env: { DATABASE_URL: database.url, ADMIN_TOKEN } });
+  gql = graphqlClient(server.url);
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await database?.drop();
+});
+
+describe("importCampaigns", () => {
+  it("imports 5,000 campaigns in one transaction with exactly one version, quickly", async () => {
+    const logBefore = await logRows();
+    const batch = campaigns(5_000);
+    const rules = batch.reduce((n, c) => n + 3 + c.targeting.exclude.os.length, 0);
+    const started = performance.now();
+    const res = await gql(IMPORT, { campaigns: batch });
+    const ms = Math.round(performance.now() - started);
+    console.log(`importCampaigns: 5,000 campaigns (${rules} rules) in ${ms} ms (HTTP round trip, incl. index refresh)`);
+
+    expect(res.errors).toBeUndefined();
+    expect(res.data?.importCampaigns).toMatchObject({ count: 5_000, propagated: true });
+    const version = res.data?.importCampaigns.version;
+    expect(await logRows()).toBe(logBefore + 1);
+    expect(await count(`SELECT count(*) AS n FROM change_log_item WHERE version = ${Number(version)}`)).toBe(5_000);
+    expect(await count("SELECT count(*) AS n FROM campaign")).toBe(5_000);
+    expect(await count("SELECT count(*) AS n FROM targeting_rule")).toBe(rules);
+    expect(ms).toBeLessThan(10_000);
+
+    const status = await gql(`{ indexStatus { version campaigns } }`);
+    expect(status.data?.indexStatus).toEqual({ version, campaigns: 5_000 });
+    // Campaigns 7, 57, 107… target com.imp.app7 in "de" and "France", stored as DE and FR.
+    const served = await deliver(server.url, "com.imp.app7", "android", "Germany");
+    expect(served.version).toBe(version);
+    expect(served.cids).toHaveLength(100);
+    expect(served.cids).toContain("imp-00007");
+  }, 60_000);
+
+  it("replaces existing campaigns whole on re-import (fields, rules, revision + 1), still one version", async () => {
+    const logBefore = await logRows();
+    const batch = campaigns(3, "Reimported").map((c, i) => (i === 0 ? { ...c, targeting: undefined } : c));
+    const fresh = { id: "imp-new", name: "New", imageUrl: "https://x.example/n.png", cta: "Go" };
+    const res = await gql(IMPORT, { campaigns: [...batch, fresh] });
+    expect(res.data?.importCampaigns.count).toBe(4);
+    expect(await logRows()).toBe(logBefore + 1);
+    const rows = await database.sql(
+      `SELECT id, name, revision, (SELECT count(*)::int FROM targeting_rule r WHERE r.campaign_id = c.id) AS rules
+       FROM campaign c WHERE id IN ('imp-00000', 'imp-00001', 'imp-new') ORDER BY id`,
+    );
+    expect(rows).toEqual([
+      { id: "imp-00000", name: "Reimported 0", revision: 2, rules: 0 },
+      { id: "imp-00001", name: "Reimported 1", revision: 2, rules: 3 },
+      { id: "imp-new", name: "New", revision: 1, rules: 0 },
+    ]);
+    const items = await database.sql<{ kind: string; n: number }>(
+      "SELECT kind, count(*)::int AS n FROM change_log_item WHERE version = $1 GROUP BY kind ORDER BY kind",
+      [res.data?.importCampaigns.version],
+    );
+    expect(items).toEqual([
+      { kind: "CAMPAIGN_CREATED", n: 1 },
+      { kind: "CAMPAIGN_UPDATED", n: 3 },
+    ]);
+  });
+
+  it("rolls back the whole batch when one item is invalid, naming each bad item and field", async () => {
+    const logBefore = await logRows();
+    const revisions = await count("SELECT sum(revision) AS n FROM campaign");
+    const batch: Record<string, unknown>[] = campaigns(5_000, "Never stored");
+    batch[17] = { ...batch[17], imageUrl: "not a url" };
+    batch[4_000] = { ...batch[4_000], targeting: { include: { countries: ["Atlantis"] } } };
+    batch[4_999] = { ...batch[4_999], id: "imp-00003" };
+    const res = await gql(IMPORT, { campaigns: batch });
+    expect(codes(res)).toEqual(["BAD_USER_INPUT"]);
+    expect(res.errors?.[0]?.extensions?.fields).toEqual({
+      "campaigns.17.imageUrl": "must be an absolute http or https URL",
+      "campaigns.4000.targeting.include.countries.0": "must be an ISO 3166-1 alpha-2 code or English country name",
+      "campaigns.4999.id": "duplicate of campaigns.3.id",
+    });
+    expect(res.errors?.[0]?.message).toMatch(/campaigns\.17\.imageUrl/);
+    expect(await logRows()).toBe(logBefore);
+    expect(await count("SELECT sum(revision) AS n FROM campaign")).toBe(revisions);
+    expect(await count("SELECT count(*) AS n FROM campaign WHERE name LIKE 'Never stored%'")).toBe(0);
+  }, 60_000);
+
+  it("refuses an empty batch", async () => {
+    const res = await gql(IMPORT, { campaigns: [] });
+    expect(codes(res)).toEqual(["BAD_USER_INPUT"]);
+    expect(res.errors?.[0]?.extensions?.fields).toHaveProperty("campaigns");
+  });
+});
