@@ -10,6 +10,9 @@ import { schema } from "./index.ts";
 
 export type { GraphQLDeps } from "./context.ts";
 
+/** Yoga reads the body before the token is checked: cap what a declared body may be (imports ~2 MB). */
+export const MAX_GRAPHQL_BODY_BYTES = 32 * 1024 * 1024;
+
 interface ServerContext {
   req: IncomingMessage;
   res: ServerResponse;
@@ -34,6 +37,16 @@ export function createGraphQLHandler(deps: GraphQLDeps) {
       warn: (...args) => toPino(log, "warn", args),
       error: (...args) => toPino(log, "error", args),
     },
+    plugins: [
+      {
+        onRequest({ request, endResponse, fetchAPI }) {
+          if (Number(request.headers.get("content-length")) > MAX_GRAPHQL_BODY_BYTES) {
+            const body = JSON.stringify({ errors: [{ message: `body larger than ${MAX_GRAPHQL_BODY_BYTES} bytes` }] });
+            endResponse(new fetchAPI.Response(body, { status: 413, headers: { "content-type": "application/json" } }));
+          }
+        },
+      },
+    ],
     // Authentication fails the whole operation (no partial data, no introspection without a token).
     context: ({ request }) => {
       const role = auth.roleOf(request.headers.get("authorization"));

@@ -1,5 +1,6 @@
 // /graphql authentication and authorisation (CONTRACT §4): bearer tokens only, viewer reads, admin
 // writes; GraphiQL loads on a browser GET; a generated admin token when ADMIN_TOKEN is unset.
+import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { ADMIN_TOKEN, codes, graphqlClient, VIEWER_TOKEN } from "../helpers/graphql.ts";
@@ -61,6 +62,22 @@ describe("GraphQL authentication", () => {
     expect(codes(await graphqlClient(server.url, null)(introspection))).toEqual(["UNAUTHENTICATED"]);
     const res = await graphqlClient(server.url, VIEWER_TOKEN)(introspection);
     expect(res.data).toEqual({ __schema: { queryType: { name: "Query" }, mutationType: { name: "Mutation" } } });
+  });
+
+  it("refuses a declared body over 32 MiB before reading it (413)", async () => {
+    const response = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(server.port, "127.0.0.1", () =>
+        socket.write("POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 40000000\r\n\r\n{"),
+      );
+      let data = "";
+      socket.on("data", (chunk) => {
+        data += chunk.toString();
+        if (data.includes("\r\n\r\n")) socket.destroy();
+      });
+      socket.on("close", () => resolve(data));
+      socket.on("error", reject);
+    });
+    expect(response).toMatch(/^HTTP\/1\.1 413/);
   });
 
   it("serves the GraphiQL page to a browser GET", async () => {
