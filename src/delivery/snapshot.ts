@@ -13,6 +13,8 @@
 // applying one campaign or category costs what that campaign touches, and readers holding the old
 // snapshot never see a half-applied change.
 
+import { LRUCache } from "lru-cache";
+
 export const DIMENSIONS = ["app", "os", "country", "category"] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
 export type DimensionValues = Record<Dimension, readonly string[]>;
@@ -80,7 +82,7 @@ const COUNTRY_SHARE = 1 / 50;
 const OS_SHARE = 1 / 3;
 const MIN_APP_UNIVERSE = 10_000;
 const EMPTY: readonly never[] = Object.freeze([]);
-const DEFAULT_CACHE_ENTRIES = 20_000;
+const DEFAULT_CACHE_ENTRIES = 50_000;
 let visitCounter = 0;
 
 export interface SnapshotOptions {
@@ -91,7 +93,7 @@ export interface SnapshotOptions {
 export class TargetingSnapshot {
   readonly builtAt = new Date();
   readonly versionHeader: string;
-  private readonly cache = new Map<string, MatchResult>();
+  private readonly cache: LRUCache<string, MatchResult> | null;
 
   private constructor(
     readonly version: number,
@@ -103,6 +105,8 @@ export class TargetingSnapshot {
     private readonly options: SnapshotOptions,
   ) {
     this.versionHeader = String(version);
+    const max = options.maxCacheEntries ?? DEFAULT_CACHE_ENTRIES;
+    this.cache = max > 0 ? new LRUCache({ max }) : null;
   }
 
   static empty(options: SnapshotOptions = {}): TargetingSnapshot {
@@ -167,23 +171,13 @@ export class TargetingSnapshot {
   }
 
   match(request: DeviceRequest, now = Date.now()): MatchResult {
+    if (!this.cache) return this.evaluate(request, now);
     const key = `${request.app}\n${request.os}\n${request.country}`;
     const cached = this.cache.get(key);
     if (cached && cached.validFrom <= now && now < cached.validUntil) return cached;
     const result = this.evaluate(request, now);
-    this.remember(key, result);
-    return result;
-  }
-
-  private remember(key: string, result: MatchResult): void {
-    const max = this.options.maxCacheEntries ?? DEFAULT_CACHE_ENTRIES;
-    if (max <= 0) return;
-    if (this.cache.size >= max && !this.cache.has(key)) {
-      // First-in first-out: a Map iterates in insertion order, so the oldest key comes first.
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
     this.cache.set(key, result);
+    return result;
   }
 
   private evaluate(request: DeviceRequest, now: number): MatchResult {

@@ -50,7 +50,7 @@ export function generateSynthetic({
     while (out.size < Math.min(count, list.length)) out.add(list[int(list.length)] as T);
     return [...out];
   };
-  const randomApps = (count: number) => Array.from({ length: count }, () => syntheticApp(int(apps), namespace));
+  const randomApps = (count: number) => [...new Set(Array.from({ length: count }, () => syntheticApp(int(apps), namespace)))];
   const prefix = namespace === "synthetic" ? "" : `${namespace}-`;
 
   const categoryCount = Math.max(2, Math.round(apps / 1000));

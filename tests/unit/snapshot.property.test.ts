@@ -141,6 +141,6 @@ describe("targeting snapshot", () => {
       { maxCacheEntries: 10 },
     );
     for (let i = 0; i < 100; i++) snapshot.match({ app: `app${i}`, os: "ios", country: "US" });
-    expect((snapshot as unknown as { cache: Map<string, unknown> }).cache.size).toBe(10);
+    expect((snapshot as unknown as { cache: { size: number } }).cache.size).toBe(10);
   });
 });
