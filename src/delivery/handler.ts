@@ -11,9 +11,7 @@ export interface SnapshotSource {
   readonly snapshot: TargetingSnapshot | null;
 }
 
-export interface DeliveryObserver {
-  (status: number, startedAt: bigint, campaignIds: readonly string[]): void;
-}
+export type DeliveryObserver = (status: number, startedAt: bigint, campaignIds: readonly string[]) => void;
 
 const JSON_TYPE = "application/json; charset=utf-8";
 
@@ -37,11 +35,17 @@ export function createDeliveryHandler(source: SnapshotSource, observe?: Delivery
     const fail = (status: number, error: string, fields?: Record<string, string>) =>
       reply(status, JSON.stringify(fields ? { error, fields } : { error }));
 
-    const answer = (raw: Record<string, unknown>) => {
+    const answer = (raw: Record<string, unknown>): void => {
       const snapshot = source.snapshot;
-      if (!snapshot) return fail(503, "index not loaded yet");
+      if (!snapshot) {
+        fail(503, "index not loaded yet");
+        return;
+      }
       const parsed = parseDeviceFields(raw);
-      if (!parsed.ok) return fail(400, parsed.error, parsed.fields);
+      if (!parsed.ok) {
+        fail(400, parsed.error, parsed.fields);
+        return;
+      }
       const result = snapshot.match(parsed.request);
       if (result.body) reply(200, result.body, result.campaignIds);
       else reply(204, null);
