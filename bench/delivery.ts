@@ -76,7 +76,8 @@ async function load(url: string, bodies: string[], duration = Number(args.durati
   };
 }
 
-const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 async function httpBench(): Promise<void> {
   const database = await createTestDatabase();
@@ -119,7 +120,9 @@ async function httpBench(): Promise<void> {
     }
     const base = Math.max(...rounds.map((r) => r.base.rps));
     const ours = Math.max(...rounds.map((r) => r.ours.rps));
-    console.log(`delivery throughput / bare node:http (best of ${rounds.length}): ${fmt(ours / base, 3)}  (target >= 0.9)`);
+    console.log(
+      `delivery throughput / bare node:http (best of ${rounds.length}): ${fmt(ours / base, 3)}  (target >= 0.9)`,
+    );
   } finally {
     for (const child of children) child.kill("SIGTERM");
     await db.$disconnect();
@@ -146,7 +149,9 @@ function microBench(): void {
         `${fmt(r.nsPerCachedMatch).padStart(4)} ns cached, ${fmt(r.adsPerRequest, 2)} ads/request, build ${fmt(r.buildMs)} ms`,
     );
   }
-  console.log(`  50k / 500 cost ratio: ${fmt(results[2]!.nsPerMatch / results[0]!.nsPerMatch, 2)} (grows with the ads served)`);
+  console.log(
+    `  50k / 500 cost ratio: ${fmt(results[2]!.nsPerMatch / results[0]!.nsPerMatch, 2)} (grows with the ads served)`,
+  );
 }
 
 if (!args["skip-micro"]) microBench();

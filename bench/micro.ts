@@ -29,10 +29,17 @@ export function catalogWithBystanders(matching: number, campaigns: number, apps:
     namespace: "elsewhere",
     countries: ELSEWHERE,
   });
-  return { campaigns: [...base.campaigns, ...others.campaigns], categories: [...base.categories, ...others.categories] };
+  return {
+    campaigns: [...base.campaigns, ...others.campaigns],
+    categories: [...base.categories, ...others.categories],
+  };
 }
 
-export function measureMatch(campaigns: number, apps: number, data = generateSynthetic({ campaigns, apps })): MicroResult {
+export function measureMatch(
+  campaigns: number,
+  apps: number,
+  data = generateSynthetic({ campaigns, apps }),
+): MicroResult {
   const buildStart = performance.now();
   const uncached = TargetingSnapshot.build(1, data.campaigns, data.categories, { maxCacheEntries: 0 });
   const buildMs = performance.now() - buildStart;

@@ -1,9 +1,10 @@
 // Where the database comes from: DATABASE_URL, or the embedded Postgres (migrated and seeded with the
 // demo catalog on first start) when it is unset.
+
+import type { Config } from "./config.ts";
 import { createDb, type Db } from "./db/client.ts";
 import { startEmbeddedPostgres } from "./db/embedded.ts";
 import { deployMigrations } from "./db/migrate.ts";
-import type { Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
 import { demoData } from "./seed/demo.ts";
 import { writeSeed } from "./seed/write.ts";

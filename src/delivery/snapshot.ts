@@ -185,7 +185,8 @@ export class TargetingSnapshot {
     const visit = ++visitCounter;
     const matched: CompiledCampaign[] = [];
     collect(this.anchored.app.get(request.app), visit, request, categories, matched);
-    for (const category of categories) collect(this.anchored.category.get(category), visit, request, categories, matched);
+    for (const category of categories)
+      collect(this.anchored.category.get(category), visit, request, categories, matched);
     collect(this.anchored.country.get(request.country), visit, request, categories, matched);
     collect(this.anchored.os.get(request.os), visit, request, categories, matched);
     collect(this.unanchored, visit, request, categories, matched);
@@ -270,8 +271,7 @@ function chooseAnchor(def: CampaignDef, stats: CatalogStats): Dimension | null {
   const appUniverse = Math.max(MIN_APP_UNIVERSE, stats.appCount);
   const share: Record<Dimension, (values: readonly string[]) => number> = {
     app: (values) => values.length / appUniverse,
-    category: (values) =>
-      values.reduce((sum, id) => sum + (stats.categoryApps.get(id)?.length ?? 0), 0) / appUniverse,
+    category: (values) => values.reduce((sum, id) => sum + (stats.categoryApps.get(id)?.length ?? 0), 0) / appUniverse,
     country: (values) => values.length * COUNTRY_SHARE,
     os: (values) => values.length * OS_SHARE,
   };

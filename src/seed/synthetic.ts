@@ -5,9 +5,56 @@ import type { DeviceRequest, DimensionValues } from "../delivery/snapshot.ts";
 import type { SeedData } from "./types.ts";
 
 export const SYNTHETIC_COUNTRIES = [
-  "US", "CA", "MX", "BR", "AR", "CO", "CL", "PE", "GB", "IE", "FR", "DE", "ES", "PT", "IT", "NL", "BE",
-  "CH", "AT", "SE", "NO", "DK", "FI", "PL", "CZ", "RO", "GR", "TR", "RU", "UA", "IN", "PK", "BD", "CN",
-  "JP", "KR", "TW", "HK", "SG", "MY", "ID", "TH", "VN", "PH", "AU", "NZ", "ZA", "NG", "EG", "SA",
+  "US",
+  "CA",
+  "MX",
+  "BR",
+  "AR",
+  "CO",
+  "CL",
+  "PE",
+  "GB",
+  "IE",
+  "FR",
+  "DE",
+  "ES",
+  "PT",
+  "IT",
+  "NL",
+  "BE",
+  "CH",
+  "AT",
+  "SE",
+  "NO",
+  "DK",
+  "FI",
+  "PL",
+  "CZ",
+  "RO",
+  "GR",
+  "TR",
+  "RU",
+  "UA",
+  "IN",
+  "PK",
+  "BD",
+  "CN",
+  "JP",
+  "KR",
+  "TW",
+  "HK",
+  "SG",
+  "MY",
+  "ID",
+  "TH",
+  "VN",
+  "PH",
+  "AU",
+  "NZ",
+  "ZA",
+  "NG",
+  "EG",
+  "SA",
 ];
 export const SYNTHETIC_OS = ["android", "ios", "harmonyos"];
 
@@ -50,7 +97,9 @@ export function generateSynthetic({
     while (out.size < Math.min(count, list.length)) out.add(list[int(list.length)] as T);
     return [...out];
   };
-  const randomApps = (count: number) => [...new Set(Array.from({ length: count }, () => syntheticApp(int(apps), namespace)))];
+  const randomApps = (count: number) => [
+    ...new Set(Array.from({ length: count }, () => syntheticApp(int(apps), namespace))),
+  ];
   const prefix = namespace === "synthetic" ? "" : `${namespace}-`;
 
   const categoryCount = Math.max(2, Math.round(apps / 1000));
@@ -59,7 +108,11 @@ export function generateSynthetic({
     categoryApps[int(categoryCount)]?.push(syntheticApp(i, namespace));
     if (random() < 0.3) categoryApps[int(categoryCount)]?.push(syntheticApp(i, namespace));
   }
-  const categories = categoryApps.map((list, i) => ({ id: `${prefix}cat${i}`, name: `Category ${prefix}${i}`, apps: [...new Set(list)] }));
+  const categories = categoryApps.map((list, i) => ({
+    id: `${prefix}cat${i}`,
+    name: `Category ${prefix}${i}`,
+    apps: [...new Set(list)],
+  }));
   const categoryIds = categories.map((c) => c.id);
 
   const day = 86_400_000;
@@ -83,7 +136,12 @@ export function generateSynthetic({
       status: random() < 0.9 ? "ACTIVE" : "PAUSED",
       priority: int(1001),
       startsAt: window < 0.1 ? new Date(now + int(30) * day + day) : window < 0.2 ? new Date(now - 30 * day) : null,
-      endsAt: window >= 0.1 && window < 0.15 ? new Date(now - day) : window >= 0.15 && window < 0.2 ? new Date(now + 30 * day) : null,
+      endsAt:
+        window >= 0.1 && window < 0.15
+          ? new Date(now - day)
+          : window >= 0.15 && window < 0.2
+            ? new Date(now + 30 * day)
+            : null,
       include,
       exclude,
     });

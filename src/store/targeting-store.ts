@@ -1,9 +1,10 @@
 // Reads what the delivery index needs from Postgres: everything (for a build) or only what changed
 // after a version (for an incremental apply). Each read is one REPEATABLE READ transaction, so the data
 // and the version it is labelled with always agree.
+
+import type { Db } from "../db/client.ts";
 import type { CampaignDef, CategoryDef, DimensionValues, IndexChange } from "../delivery/snapshot.ts";
 import { Prisma } from "../generated/prisma/client.ts";
-import type { Db } from "../db/client.ts";
 
 type Tx = Prisma.TransactionClient;
 

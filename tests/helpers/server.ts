@@ -31,14 +31,18 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const logs: unknown[] = [];
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not listen in time: ${JSON.stringify(logs)}`)), options.timeoutMs ?? 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`server did not listen in time: ${JSON.stringify(logs)}`)),
+      options.timeoutMs ?? 30_000,
+    );
     const onLine = (line: string) => {
       let entry: unknown = line;
       try {
         entry = JSON.parse(line);
       } catch {}
       logs.push(entry);
-      const port = (entry as { msg?: string; port?: number }).msg === "listening" ? (entry as { port: number }).port : undefined;
+      const port =
+        (entry as { msg?: string; port?: number }).msg === "listening" ? (entry as { port: number }).port : undefined;
       if (port) {
         clearTimeout(timer);
         resolve(port);
@@ -63,11 +67,16 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       return exited;
     },
   };
-  if (options.waitReady !== false) await waitUntil(async () => (await fetch(`${url}/readyz`)).status === 200, options.timeoutMs);
+  if (options.waitReady !== false)
+    await waitUntil(async () => (await fetch(`${url}/readyz`)).status === 200, options.timeoutMs);
   return server;
 }
 
-export async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs = 30_000, everyMs = 50): Promise<void> {
+export async function waitUntil(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 30_000,
+  everyMs = 50,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

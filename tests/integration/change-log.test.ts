@@ -5,7 +5,8 @@ import { deployMigrations, migrationStatus } from "../../src/db/migrate.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 
 let database: TestDatabase;
-const latest = async () => (await database.sql<{ version: number }>("SELECT version FROM change_counter"))[0]?.version ?? 0;
+const latest = async () =>
+  (await database.sql<{ version: number }>("SELECT version FROM change_counter"))[0]?.version ?? 0;
 const items = (version: number) =>
   database.sql("SELECT kind, campaign_id, category_id FROM change_log_item WHERE version = $1 ORDER BY id", [version]);
 
@@ -19,7 +20,9 @@ afterAll(async () => {
 describe("change log", () => {
   it("gives a direct SQL edit the next version, naming what it touched", async () => {
     const before = await latest();
-    await database.sql(`INSERT INTO campaign (id, name, image_url, cta) VALUES ('sqlcamp', 'SQL', 'https://x/a.png', 'Go')`);
+    await database.sql(
+      `INSERT INTO campaign (id, name, image_url, cta) VALUES ('sqlcamp', 'SQL', 'https://x/a.png', 'Go')`,
+    );
     expect(await latest()).toBe(before + 1);
     expect(await items(before + 1)).toEqual([{ kind: "CAMPAIGN_CREATED", campaign_id: "sqlcamp", category_id: null }]);
 
@@ -71,7 +74,9 @@ describe("offline migrations", () => {
       const applied = await deployMigrations(fresh.url);
       expect(applied.length).toBeGreaterThanOrEqual(2);
       expect(await deployMigrations(fresh.url)).toEqual([]);
-      const rows = await fresh.sql("SELECT migration_name, finished_at IS NOT NULL AS done FROM _prisma_migrations ORDER BY 1");
+      const rows = await fresh.sql(
+        "SELECT migration_name, finished_at IS NOT NULL AS done FROM _prisma_migrations ORDER BY 1",
+      );
       expect(rows.map((r) => r.migration_name)).toEqual(applied);
       expect(rows.every((r) => r.done)).toBe(true);
       const status = (await migrationStatus(fresh.url)) as { failedMigrationNames: string[]; history: unknown };

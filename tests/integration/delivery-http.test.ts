@@ -74,7 +74,11 @@ describe("POST /v1/delivery", () => {
 
   it("orders equal priorities by cid", async () => {
     // shazam (50, music + ios) and duolingo (50, any os but not games): both serve a music app on iOS.
-    expect(await cids(await deliver({ app: "deezer", os: "ios", country: "US" }))).toEqual(["spotify", "duolingo", "shazam"]);
+    expect(await cids(await deliver({ app: "deezer", os: "ios", country: "US" }))).toEqual([
+      "spotify",
+      "duolingo",
+      "shazam",
+    ]);
   });
 
   it("matches values case-insensitively and accepts English country names", async () => {
@@ -145,7 +149,12 @@ describe("POST /v1/delivery", () => {
 
   it("accepts a body of exactly 4 KiB", async () => {
     const base = JSON.stringify({ app: "minecraft", os: "android", country: "FR", pad: "" });
-    const body = JSON.stringify({ app: "minecraft", os: "android", country: "FR", pad: "x".repeat(4096 - base.length) });
+    const body = JSON.stringify({
+      app: "minecraft",
+      os: "android",
+      country: "FR",
+      pad: "x".repeat(4096 - base.length),
+    });
     expect(Buffer.byteLength(body)).toBe(4096);
     expect((await deliver(body)).status).toBe(200);
   });

@@ -24,7 +24,10 @@ const dimensionValues: fc.Arbitrary<DimensionValues> = fc.record({
   country: values(COUNTRIES),
   category: values(CATEGORIES),
 });
-const instant = fc.option(fc.integer({ min: -3, max: 3 }).map((h) => new Date(NOW + h * HOUR)), { nil: null });
+const instant = fc.option(
+  fc.integer({ min: -3, max: 3 }).map((h) => new Date(NOW + h * HOUR)),
+  { nil: null },
+);
 
 const campaign = (id: string): fc.Arbitrary<CampaignDef> =>
   fc
@@ -63,26 +66,33 @@ function bruteForce(campaigns: CampaignDef[], categories: CategoryDef[], req: De
   };
   return campaigns
     .filter((c) => c.status === "ACTIVE")
-    .filter((c) => (c.startsAt === null || c.startsAt.getTime() <= now) && (c.endsAt === null || now < c.endsAt.getTime()))
+    .filter(
+      (c) => (c.startsAt === null || c.startsAt.getTime() <= now) && (c.endsAt === null || now < c.endsAt.getTime()),
+    )
     .filter((c) => DIMENSIONS.every((d) => dimensionMatches(c, d)))
     .sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : 1))
     .map((c) => c.id);
 }
 
-const served = (body: Buffer | null) => (body ? (JSON.parse(body.toString()) as { cid: string }[]).map((a) => a.cid) : []);
+const served = (body: Buffer | null) =>
+  body ? (JSON.parse(body.toString()) as { cid: string }[]).map((a) => a.cid) : [];
 
 describe("targeting snapshot", () => {
   it("returns exactly the campaigns a brute-force reading of the contract returns, in order", () => {
     fc.assert(
-      fc.property(catalog, fc.array(fc.tuple(request, moment), { minLength: 1, maxLength: 8 }), ({ campaigns, categories }, requests) => {
-        const snapshot = TargetingSnapshot.build(1, campaigns, categories);
-        for (const [req, now] of requests) {
-          const expected = bruteForce(campaigns, categories, req, now);
-          const result = snapshot.match(req, now);
-          expect(result.campaignIds).toEqual(expected);
-          expect(served(result.body)).toEqual(expected);
-        }
-      }),
+      fc.property(
+        catalog,
+        fc.array(fc.tuple(request, moment), { minLength: 1, maxLength: 8 }),
+        ({ campaigns, categories }, requests) => {
+          const snapshot = TargetingSnapshot.build(1, campaigns, categories);
+          for (const [req, now] of requests) {
+            const expected = bruteForce(campaigns, categories, req, now);
+            const result = snapshot.match(req, now);
+            expect(result.campaignIds).toEqual(expected);
+            expect(served(result.body)).toEqual(expected);
+          }
+        },
+      ),
       { numRuns: 1500 },
     );
   });
@@ -102,7 +112,11 @@ describe("targeting snapshot", () => {
         }
         for (const category of after.categories) {
           const def = category.apps.length ? category : null;
-          snapshot = snapshot.apply({ version: ++version, campaigns: new Map(), categories: new Map([[category.id, def]]) });
+          snapshot = snapshot.apply({
+            version: ++version,
+            campaigns: new Map(),
+            categories: new Map([[category.id, def]]),
+          });
         }
         const expectedCategories = after.categories.filter((c) => c.apps.length);
         const fresh = TargetingSnapshot.build(version, after.campaigns, expectedCategories);
@@ -123,7 +137,16 @@ describe("targeting snapshot", () => {
     const none = { app: [], os: [], country: [], category: [] };
     const snapshot = TargetingSnapshot.build(
       1,
-      [{ ...base, id: "flight", startsAt: new Date(NOW + HOUR), endsAt: new Date(NOW + 2 * HOUR), include: none, exclude: none }],
+      [
+        {
+          ...base,
+          id: "flight",
+          startsAt: new Date(NOW + HOUR),
+          endsAt: new Date(NOW + 2 * HOUR),
+          include: none,
+          exclude: none,
+        },
+      ],
       [],
     );
     const req = { app: "a1", os: "ios", country: "US" };
@@ -136,7 +159,19 @@ describe("targeting snapshot", () => {
     const none = { app: [], os: [], country: [], category: [] };
     const snapshot = TargetingSnapshot.build(
       1,
-      [{ id: "all", imageUrl: "https://img/x.png", cta: "Go", status: "ACTIVE", priority: 1, startsAt: null, endsAt: null, include: none, exclude: none }],
+      [
+        {
+          id: "all",
+          imageUrl: "https://img/x.png",
+          cta: "Go",
+          status: "ACTIVE",
+          priority: 1,
+          startsAt: null,
+          endsAt: null,
+          include: none,
+          exclude: none,
+        },
+      ],
       [],
       { maxCacheEntries: 10 },
     );
