@@ -1,7 +1,7 @@
 // Category: app sets that rules can target. Category.campaigns comes from a request-scoped DataLoader
 // (rules name categories by value; there is no Prisma relation to plan).
 import { builder } from "./builder.ts";
-import { isUniqueViolation, conflict, notFound } from "./errors.ts";
+import { conflict, isUniqueViolation, notFound } from "./errors.ts";
 import { normalizeId, validateCategory, validateId } from "./validation.ts";
 import { commitChange } from "./write.ts";
 

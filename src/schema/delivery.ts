@@ -3,8 +3,8 @@
 import { parseDeviceFields } from "../delivery/request.ts";
 import type { TargetingSnapshot } from "../delivery/snapshot.ts";
 import { builder } from "./builder.ts";
-import { badUserInput, unavailable } from "./errors.ts";
 import type { Context } from "./context.ts";
+import { badUserInput, unavailable } from "./errors.ts";
 
 interface AdShape {
   cid: string;

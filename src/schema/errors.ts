@@ -1,7 +1,8 @@
 // Every expected failure of the GraphQL API, as a GraphQL error with `extensions.code` (CONTRACT §4),
 // and the one place that turns Prisma/driver errors into those codes. Anything else stays masked.
-import { createGraphQLError } from "graphql-yoga";
+
 import { GraphQLError } from "graphql";
+import { createGraphQLError } from "graphql-yoga";
 import { Prisma } from "../generated/prisma/client.ts";
 
 export type ErrorCode = "UNAUTHENTICATED" | "FORBIDDEN" | "BAD_USER_INPUT" | "NOT_FOUND" | "CONFLICT" | "UNAVAILABLE";

@@ -41,7 +41,10 @@ async function loadCampaignsByCategory(db: Db, ids: readonly string[], query: Ca
   const grouped = new Map<string, Map<string, Campaign>>();
   for (const rule of rules) {
     let campaigns = grouped.get(rule.value);
-    if (!campaigns) grouped.set(rule.value, (campaigns = new Map()));
+    if (!campaigns) {
+      campaigns = new Map();
+      grouped.set(rule.value, campaigns);
+    }
     // A campaign naming the category in both include and exclude is listed once.
     campaigns.set(rule.campaignId, rule.campaign as Campaign);
   }

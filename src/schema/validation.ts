@@ -36,14 +36,18 @@ export const idSchema = normalized(
 );
 const text = (max: number) =>
   z.string(notNull("a string")).trim().min(1, `must be 1–${max} characters`).max(max, `must be 1–${max} characters`);
-const httpUrl = z.string(notNull("a string")).trim().max(2048, "must be at most 2048 characters").refine((value) => {
-  try {
-    const url = new URL(value);
-    return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
-  } catch {
-    return false;
-  }
-}, "must be an absolute http or https URL");
+const httpUrl = z
+  .string(notNull("a string"))
+  .trim()
+  .max(2048, "must be at most 2048 characters")
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+    } catch {
+      return false;
+    }
+  }, "must be an absolute http or https URL");
 const status = z.enum(["ACTIVE", "PAUSED"], notNull("ACTIVE or PAUSED"));
 const priority = z
   .number(notNull("an integer"))
@@ -83,7 +87,10 @@ const targeting = z
   .object({ include: dimensionValues, exclude: dimensionValues }, notNull("an object (use {} to remove all rules)"))
   .transform((input): RuleData[] => {
     const rules: RuleData[] = [];
-    for (const [mode, values] of [["INCLUDE", input.include], ["EXCLUDE", input.exclude]] as const) {
+    for (const [mode, values] of [
+      ["INCLUDE", input.include],
+      ["EXCLUDE", input.exclude],
+    ] as const) {
       for (const [field, dimension] of DIMENSION_FIELDS) {
         // Distinct after normalisation: "US" and "us" are one rule.
         for (const value of new Set(values?.[field] ?? [])) rules.push({ dimension, mode, value });

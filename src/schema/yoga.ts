@@ -1,7 +1,8 @@
 // The GraphQL endpoint: a Yoga instance over the Pothos schema, usable as a node request listener.
 // Built here, mounted by the runtime (it never listens itself).
-import { createYoga } from "graphql-yoga";
+
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { createYoga } from "graphql-yoga";
 import type { Logger } from "../logger.ts";
 import { createTokenAuth } from "./auth.ts";
 import { type Context, createContext, type GraphQLDeps } from "./context.ts";

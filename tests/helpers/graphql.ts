@@ -1,22 +1,31 @@
 // A minimal GraphQL-over-HTTP client for integration tests: POST /graphql with a bearer token.
-export interface GraphQLResponse<T = Record<string, any>> {
+
+/** Response data is loosely typed on purpose: the tests' assertions check its shape. */
+// biome-ignore lint/suspicious/noExplicitAny: see above
+export type Loose = Record<string, any>;
+
+export interface GraphQLResponse<T = Loose> {
   status: number;
   headers: Headers;
   data?: T | null;
-  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[];
+  errors?: { message: string; path?: (string | number)[]; extensions?: Loose }[];
 }
 
 export const ADMIN_TOKEN = "admin-token-for-tests-0123456789";
 export const VIEWER_TOKEN = "viewer-token-for-tests-0123456789";
 
 export function graphqlClient(baseUrl: string, token: string | null = ADMIN_TOKEN) {
-  return async function gql<T = Record<string, any>>(
+  return async function gql<T = Loose>(
     query: string,
     variables: Record<string, unknown> = {},
   ): Promise<GraphQLResponse<T>> {
     const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
     if (token !== null) headers.authorization = `Bearer ${token}`;
-    const res = await fetch(`${baseUrl}/graphql`, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+    const res = await fetch(`${baseUrl}/graphql`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ query, variables }),
+    });
     const body = (await res.json()) as Omit<GraphQLResponse<T>, "status" | "headers">;
     return { status: res.status, headers: res.headers, ...body };
   };

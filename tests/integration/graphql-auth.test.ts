@@ -67,7 +67,9 @@ describe("GraphQL authentication", () => {
   it("refuses a declared body over 32 MiB before reading it (413)", async () => {
     const response = await new Promise<string>((resolve, reject) => {
       const socket = net.connect(server.port, "127.0.0.1", () =>
-        socket.write("POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 40000000\r\n\r\n{"),
+        socket.write(
+          "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 40000000\r\n\r\n{",
+        ),
       );
       let data = "";
       socket.on("data", (chunk) => {
@@ -90,9 +92,10 @@ describe("GraphQL authentication", () => {
 
 describe("GraphQL authorisation", () => {
   it("lets the viewer token query", async () => {
-    const res = await graphqlClient(server.url, VIEWER_TOKEN)(
-      "{ campaigns { id } categories { id } indexStatus { version } }",
-    );
+    const res = await graphqlClient(
+      server.url,
+      VIEWER_TOKEN,
+    )("{ campaigns { id } categories { id } indexStatus { version } }");
     expect(res.errors).toBeUndefined();
     expect(res.data?.campaigns).toEqual([]);
   });

@@ -129,12 +129,16 @@ describe("createCampaign", () => {
 describe("campaign and campaigns queries", () => {
   beforeAll(async () => {
     for (const id of ["page-a", "page-b", "page-c", "page-d"]) {
-      expect((await gql(CREATE, { input: base(id, { status: id === "page-c" ? "PAUSED" : "ACTIVE" }) })).errors).toBeUndefined();
+      expect(
+        (await gql(CREATE, { input: base(id, { status: id === "page-c" ? "PAUSED" : "ACTIVE" }) })).errors,
+      ).toBeUndefined();
     }
   });
 
   it("finds one campaign by id (case-insensitively) and null for an unknown one", async () => {
-    const res = await gql(`{ a: campaign(id: "PAGE-A") { id name } none: campaign(id: "nope") { id } bad: campaign(id: "!") { id } }`);
+    const res = await gql(
+      `{ a: campaign(id: "PAGE-A") { id name } none: campaign(id: "nope") { id } bad: campaign(id: "!") { id } }`,
+    );
     expect(res.data).toEqual({ a: { id: "page-a", name: "Campaign page-a" }, none: null, bad: null });
   });
 
@@ -225,7 +229,9 @@ describe("updateCampaign", () => {
     expect(won).toHaveLength(1);
     expect(lost.map(codes)).toEqual(Array.from({ length: 5 }, () => ["CONFLICT"]));
     expect(await latestVersion()).toBe(before + 1);
-    const [row] = await database.sql<{ name: string; revision: number }>("SELECT name, revision FROM campaign WHERE id = 'race'");
+    const [row] = await database.sql<{ name: string; revision: number }>(
+      "SELECT name, revision FROM campaign WHERE id = 'race'",
+    );
     expect(row?.revision).toBe(2);
     expect(row?.name).toBe(won[0]?.data?.updateCampaign.campaign.name);
   });

@@ -31,7 +31,9 @@ afterAll(async () => {
 describe("upsertCategory", () => {
   it("creates a category with normalised, de-duplicated apps as one version", async () => {
     const before = await latestVersion();
-    const res = await gql(UPSERT, { input: { id: " Music ", name: "Music", apps: ["Com.Spotify", "com.spotify ", "deezer"] } });
+    const res = await gql(UPSERT, {
+      input: { id: " Music ", name: "Music", apps: ["Com.Spotify", "com.spotify ", "deezer"] },
+    });
     expect(res.errors).toBeUndefined();
     expect(res.data?.upsertCategory).toEqual({
       version: before + 1,
@@ -103,7 +105,10 @@ describe("category queries", () => {
         targeting: { include: { categories: ["music"] }, exclude: { categories: ["games"] } },
       },
     });
-    const res = await graphqlClient(server.url, VIEWER_TOKEN)(
+    const res = await graphqlClient(
+      server.url,
+      VIEWER_TOKEN,
+    )(
       `{ categories { id apps campaigns { id } } one: category(id: "GAMES") { id name } none: category(id: "nope") { id } }`,
     );
     expect(res.errors).toBeUndefined();
@@ -143,7 +148,10 @@ describe("deleteCategory", () => {
     const campaign = await gql(
       `{ campaign(id: "no-games") { targeting { include { categories } exclude { categories } } } }`,
     );
-    expect(campaign.data?.campaign.targeting).toEqual({ include: { categories: ["music"] }, exclude: { categories: [] } });
+    expect(campaign.data?.campaign.targeting).toEqual({
+      include: { categories: ["music"] },
+      exclude: { categories: [] },
+    });
   });
 
   it("deletion of a category changes delivery on the very next request", async () => {

@@ -29,7 +29,9 @@ async function sqlFor(query: string): Promise<string[]> {
   const res = await gql(query);
   expect(res.errors).toBeUndefined();
   await settled();
-  return sqlLines().slice(before).map((l) => l.sql);
+  return sqlLines()
+    .slice(before)
+    .map((l) => l.sql);
 }
 
 beforeAll(async () => {
@@ -86,7 +88,10 @@ describe("N+1", () => {
 
   it("returns the right campaigns per category through the loader", async () => {
     const res = await gql(`{ category(id: "cat3") { campaigns { id targeting { include { categories } } } } }`);
-    const campaigns = res.data?.category.campaigns as { id: string; targeting: { include: { categories: string[] } } }[];
+    const campaigns = res.data?.category.campaigns as {
+      id: string;
+      targeting: { include: { categories: string[] } };
+    }[];
     expect(campaigns.length).toBe(12);
     for (const c of campaigns) expect(c.targeting.include.categories).toContain("cat3");
     expect(campaigns.map((c) => c.id)).toEqual([...campaigns.map((c) => c.id)].sort());

@@ -22,7 +22,9 @@ const campaign = (id: string, priority: number, targeting: Record<string, unknow
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  server = await startServer({ env: { DATABASE_URL: database.url, ADMIN_TOKEN, VIEWER_TOKEN, REPLICA_ID: "replica-q" } });
+  server = await startServer({
+    env: { DATABASE_URL: database.url, ADMIN_TOKEN, VIEWER_TOKEN, REPLICA_ID: "replica-q" },
+  });
   gql = graphqlClient(server.url);
   viewer = graphqlClient(server.url, VIEWER_TOKEN);
   await gql(CREATE, { input: campaign("low", 1, { include: { countries: ["US"] } }) });
@@ -37,9 +39,14 @@ afterAll(async () => {
 
 describe("delivery query", () => {
   it("answers exactly what /v1/delivery answers, with the index version", async () => {
-    const res = await viewer(`{ delivery(app: "NYT", os: "iOS", country: "united states") { version ads { cid img cta } } }`);
+    const res = await viewer(
+      `{ delivery(app: "NYT", os: "iOS", country: "united states") { version ads { cid img cta } } }`,
+    );
     const http = await fetch(`${server.url}/v1/delivery?app=NYT&os=iOS&country=united%20states`);
-    expect(res.data?.delivery).toEqual({ version: Number(http.headers.get("x-index-version")), ads: await http.json() });
+    expect(res.data?.delivery).toEqual({
+      version: Number(http.headers.get("x-index-version")),
+      ads: await http.json(),
+    });
     expect(res.data?.delivery.ads.map((a: { cid: string }) => a.cid)).toEqual(["high", "low"]);
     expect(res.data?.delivery.version).toBe(3);
   });

@@ -14,7 +14,15 @@ describe("GraphQL schema", () => {
 
   it("has every query and mutation the contract names", () => {
     expect(Object.keys(schema.getQueryType()?.getFields() ?? {})).toEqual(
-      expect.arrayContaining(["campaigns", "campaign", "categories", "category", "delivery", "indexStatus", "ruleChanges"]),
+      expect.arrayContaining([
+        "campaigns",
+        "campaign",
+        "categories",
+        "category",
+        "delivery",
+        "indexStatus",
+        "ruleChanges",
+      ]),
     );
     expect(Object.keys(schema.getMutationType()?.getFields() ?? {})).toEqual(
       expect.arrayContaining([

@@ -45,7 +45,9 @@ describe("database down after start", () => {
   });
 
   it("keeps serving delivery and indexStatus from the last index", async () => {
-    const res = await gql(`{ indexStatus { version campaigns } delivery(app: "a", os: "ios", country: "US") { ads { cid } } }`);
+    const res = await gql(
+      `{ indexStatus { version campaigns } delivery(app: "a", os: "ios", country: "US") { ads { cid } } }`,
+    );
     expect(res.data).toEqual({ indexStatus: { version: 1, campaigns: 1 }, delivery: { ads: [{ cid: "survivor" }] } });
     expect(await deliver(server.url, "a", "ios", "US")).toEqual({ status: 200, version: 1, cids: ["survivor"] });
     expect(server.process.exitCode).toBeNull();
