@@ -24,6 +24,8 @@ const envSchema = z.object({
   DATABASE_REPLICA_URL: z.preprocess(blankAsUnset, url(["postgres:", "postgresql:"]).optional()),
   REDIS_URL: z.preprocess(blankAsUnset, url(["redis:", "rediss:"]).optional()),
   REDIS_CLUSTER: z.preprocess(blankAsUnset, bool.default(false)),
+  /** Prefix of every Redis channel and key, so several deployments (or test runs) can share a Redis. */
+  REDIS_PREFIX: z.preprocess(blankAsUnset, z.string().max(100).default("bullseye:")),
   ADMIN_TOKEN: z.preprocess(blankAsUnset, z.string().min(16, "must be at least 16 characters").optional()),
   VIEWER_TOKEN: z.preprocess(blankAsUnset, z.string().min(16, "must be at least 16 characters").optional()),
   REPLICA_ID: z.preprocess(blankAsUnset, z.string().min(1).max(200).default(`${os.hostname()}:${process.pid}`)),
