@@ -4,9 +4,12 @@ import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
 import { openDatabase } from "./database.ts";
 import type { Logger } from "./logger.ts";
-import { createGraphQLHandler } from "./schema/yoga.ts";
+import { attachGraphQLWebSocket, createGraphQLHandler } from "./schema/yoga.ts";
+import { createBus } from "./sync/bus.ts";
 import { IndexSync } from "./sync/index-sync.ts";
-import { createLocalPropagation } from "./sync/propagation.ts";
+import { createPropagation } from "./sync/propagation.ts";
+import { joinReplicas, type Presence } from "./sync/replica-presence.ts";
+import { ReplicaRegistry } from "./sync/replicas.ts";
 
 export interface Replica {
   port: number;
@@ -17,14 +20,28 @@ const RETRY_MAX_MS = 10_000;
 
 export async function startReplica(config: Config, log: Logger): Promise<Replica> {
   const database = await openDatabase(config, log);
-  const sync = new IndexSync(database.db, log);
+  const bus = createBus(config, log);
+  const replicas = new ReplicaRegistry(config.REPLICA_ID);
+  let presence: Presence | undefined;
+  const sync = new IndexSync(database.db, log, {
+    onApplied: (snapshot) => presence?.announce(snapshot.version),
+  });
+  presence = await joinReplicas(config.REPLICA_ID, bus, sync, replicas, log);
   let lastLoadError: string | undefined;
   const graphql = createGraphQLHandler({
     db: database.db,
     sync,
     config,
     log,
-    afterCommit: createLocalPropagation(sync, config.PROPAGATION_TIMEOUT_MS, log),
+    replicas,
+    afterCommit: createPropagation({
+      sync,
+      bus,
+      replicas,
+      replicaId: config.REPLICA_ID,
+      timeoutMs: config.PROPAGATION_TIMEOUT_MS,
+      log,
+    }),
   });
 
   const server = createApp({
@@ -37,6 +54,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
     }),
     routes: { "/graphql": graphql },
   });
+  const websockets = attachGraphQLWebSocket(server, graphql);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.PORT, config.HOST, () => resolve());
@@ -66,6 +84,8 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
     async stop() {
       stopping = true;
       sync.stopPolling();
+      presence?.stop();
+      await websockets.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
@@ -73,6 +93,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
       });
       await loaded.catch(() => undefined);
       await graphql.dispose();
+      await bus.close();
       await database.close();
     },
   };

@@ -4,6 +4,7 @@ import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import type { Logger } from "../logger.ts";
 import type { IndexSync } from "../sync/index-sync.ts";
+import type { ReplicaRegistry } from "../sync/replicas.ts";
 import { createLoaders, type Loaders } from "./loaders.ts";
 
 export type Role = "admin" | "viewer";
@@ -14,6 +15,7 @@ export interface GraphQLDeps {
   sync: IndexSync;
   config: Config;
   log: Logger;
+  replicas: ReplicaRegistry;
   /**
    * The commit hook: called by every mutation after its transaction committed, with the version it
    * allocated. Resolves to `propagated` (CONTRACT §4 "read your write").
@@ -26,6 +28,7 @@ export interface Context {
   readonly db: Db;
   readonly sync: IndexSync;
   readonly config: Config;
+  readonly replicas: ReplicaRegistry;
   afterCommit(version: number): Promise<boolean>;
   readonly loaders: Loaders;
 }
@@ -37,6 +40,7 @@ export function createContext(deps: GraphQLDeps, role: Role): Context {
     db: deps.db,
     sync: deps.sync,
     config: deps.config,
+    replicas: deps.replicas,
     afterCommit: (version) => deps.afterCommit(version),
     get loaders() {
       loaders ??= createLoaders(deps.db);

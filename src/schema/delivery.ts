@@ -79,7 +79,7 @@ builder.queryFields((t) => ({
     resolve: (_root, _args, ctx) => {
       const snapshot = currentSnapshot(ctx);
       // Only this replica for now; cross-replica heartbeats will list the others.
-      const replicas = [{ id: ctx.config.REPLICA_ID, version: snapshot.version, seenAt: new Date() }];
+      const replicas = ctx.replicas.live();
       return { snapshot, replicas };
     },
   }),

@@ -1,13 +1,14 @@
 // The change log as GraphQL shows it: one RuleChange per change_log_item, with its version's time.
 import { RuleChangeKind as RuleChangeKindValues } from "../generated/prisma/enums.ts";
 import { builder } from "./builder.ts";
+import { streamRuleChanges } from "./rule-change-stream.ts";
 import { validateIntArgs } from "./validation.ts";
 
 export const MAX_CHANGES_PAGE = 500;
 
 export const RuleChangeKind = builder.enumType(RuleChangeKindValues, { name: "RuleChangeKind" });
 
-builder.prismaObject("ChangeLogItem", {
+const RuleChange = builder.prismaObject("ChangeLogItem", {
   name: "RuleChange",
   fields: (t) => ({
     version: t.exposeInt("version"),
@@ -43,5 +44,21 @@ builder.queryFields((t) => ({
         take: first,
       });
     },
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  ruleChanges: t.field({
+    type: RuleChange,
+    description: "Replays the log after sinceVersion (default: now), then streams live; no gap, no duplicate",
+    args: { sinceVersion: t.arg.int() },
+    subscribe: (_root, args, ctx) => {
+      const { sinceVersion } =
+        args.sinceVersion === null || args.sinceVersion === undefined
+          ? { sinceVersion: null }
+          : validateIntArgs({ sinceVersion: [args.sinceVersion, 0, 2 ** 31 - 1] });
+      return streamRuleChanges(ctx, sinceVersion);
+    },
+    resolve: (item) => item,
   }),
 }));

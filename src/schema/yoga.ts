@@ -1,8 +1,11 @@
 // The GraphQL endpoint: a Yoga instance over the Pothos schema, usable as a node request listener.
 // Built here, mounted by the runtime (it never listens itself).
 
-import type { IncomingMessage, ServerResponse } from "node:http";
-import { createYoga } from "graphql-yoga";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { ExecutionArgs } from "graphql";
+import { useServer } from "graphql-ws/use/ws";
+import { createYoga, type YogaServerInstance } from "graphql-yoga";
+import { WebSocketServer } from "ws";
 import type { Logger } from "../logger.ts";
 import { createTokenAuth } from "./auth.ts";
 import { type Context, createContext, type GraphQLDeps } from "./context.ts";
@@ -16,7 +19,9 @@ export const MAX_GRAPHQL_BODY_BYTES = 32 * 1024 * 1024;
 
 interface ServerContext {
   req: IncomingMessage;
-  res: ServerResponse;
+  res?: ServerResponse;
+  /** graphql-ws connection_init payload, for subscriptions over WebSocket. */
+  connectionParams?: Record<string, unknown>;
 }
 
 export function createGraphQLHandler(deps: GraphQLDeps) {
@@ -49,8 +54,15 @@ export function createGraphQLHandler(deps: GraphQLDeps) {
       },
     ],
     // Authentication fails the whole operation (no partial data, no introspection without a token).
-    context: ({ request }) => {
-      const role = auth.roleOf(request.headers.get("authorization"));
+    context: ({ request, req, connectionParams }) => {
+      // HTTP and SSE: the Authorization header. WebSocket: connection_init's `authorization` (browsers
+      // cannot set headers on a WebSocket), else the upgrade request's header. Never the query string.
+      const header =
+        request?.headers.get("authorization") ??
+        (typeof connectionParams?.authorization === "string" ? connectionParams.authorization : null) ??
+        req?.headers.authorization ??
+        null;
+      const role = auth.roleOf(header);
       if (!role) throw unauthenticated();
       return createContext(deps, role);
     },
@@ -62,4 +74,43 @@ function toPino(log: Logger, level: "debug" | "info" | "warn" | "error", args: u
   const [first, ...rest] = args;
   if (first instanceof Error) log[level]({ err: first }, "yoga error");
   else log[level](rest.length ? { details: rest } : {}, String(first));
+}
+
+type GraphQLHandler = YogaServerInstance<ServerContext, Context>;
+type Enveloped = Pick<ReturnType<GraphQLHandler["getEnveloped"]>, "execute" | "subscribe">;
+
+/** graphql-ws (WebSocket) on the same path as HTTP/SSE, executed through Yoga's envelop (same plugins). */
+export function attachGraphQLWebSocket(server: Server, yoga: GraphQLHandler) {
+  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: 1024 * 1024 });
+  const handle = useServer(
+    {
+      execute: (args) => (args.rootValue as Enveloped).execute(args as ExecutionArgs),
+      subscribe: (args) => (args.rootValue as Enveloped).subscribe(args as ExecutionArgs),
+      onSubscribe: async (ctx, _id, payload) => {
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          connectionParams: ctx.connectionParams,
+          params: payload,
+        });
+        const args = {
+          schema,
+          operationName: payload.operationName,
+          document: parse(payload.query),
+          variableValues: payload.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        return errors.length ? errors : args;
+      },
+    },
+    wss,
+  );
+  return {
+    async close() {
+      await handle.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
 }

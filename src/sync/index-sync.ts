@@ -1,6 +1,7 @@
 // Keeps this replica's snapshot in step with the change log: a full build at start, then incremental
 // applies of whatever changed after the applied version. Refreshes run one at a time; a caller that asks
 // while one is running shares the next run, so a burst of triggers costs at most two reads.
+import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import type { Db } from "../db/client.ts";
 import { type SnapshotOptions, TargetingSnapshot } from "../delivery/snapshot.ts";
@@ -17,6 +18,7 @@ export class IndexSync {
   private tail: Promise<unknown> = Promise.resolve();
   private queued: Promise<TargetingSnapshot> | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private readonly applied = new EventEmitter().setMaxListeners(0);
 
   constructor(
     private readonly db: Db,
@@ -45,6 +47,25 @@ export class IndexSync {
     let snapshot = await this.refresh();
     while (snapshot.version < version) snapshot = await this.refresh();
     return snapshot;
+  }
+
+  /** Resolves when a snapshot newer than `version` is applied, or after `timeoutMs`, whichever first. */
+  waitForNewer(version: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.version > version || signal?.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.applied.off("applied", onApplied);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      const onApplied = () => {
+        if (this.version > version) done();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.applied.on("applied", onApplied);
+      signal?.addEventListener("abort", done);
+    });
   }
 
   /** Polls the log so direct SQL edits and missed messages converge without any other trigger. */
@@ -87,6 +108,7 @@ export class IndexSync {
     this.snapshot = next;
     const seconds = (performance.now() - started) / 1000;
     this.options.onApplied?.(next, how, seconds);
+    this.applied.emit("applied", next);
     this.log.debug({ version: next.version, how, ms: Math.round(seconds * 1000) }, "index applied");
     return next;
   }
