@@ -4,7 +4,6 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
-const TSX = path.join(ROOT, "node_modules/tsx/dist/cli.mjs");
 
 export interface RunningServer {
   url: string;
@@ -23,7 +22,8 @@ export interface StartOptions {
 }
 
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
-  const child = spawn(process.execPath, [TSX, "src/index.ts"], {
+  // One process (not the tsx CLI, which runs the app in a child): signals, SIGKILL included, reach the app.
+  const child = spawn(process.execPath, ["--import", "tsx", "src/index.ts"], {
     cwd: ROOT,
     env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", INDEX_POLL_MS: "200", ...options.env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,0 +1,205 @@
+// Live propagation across replicas (separate processes sharing Postgres and Redis): a mutation through
+// one replica returns only when every live replica serves it, so the very next delivery on any replica
+// reflects it; direct SQL edits, restarts and concurrent writers all converge.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDb } from "../../src/db/client.ts";
+import { TargetingSnapshot } from "../../src/delivery/snapshot.ts";
+import { loadFullIndexData } from "../../src/store/targeting-store.ts";
+import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
+import { ADMIN_TOKEN, deliver, graphqlClient, type Loose } from "../helpers/graphql.ts";
+import { SHARED_REDIS_URL, uniquePrefix } from "../helpers/redis.ts";
+import { type RunningServer, startServer, waitUntil } from "../helpers/server.ts";
+
+let database: TestDatabase;
+let env: Record<string, string>;
+const replicas: Record<"A" | "B" | "C", RunningServer> = {} as never;
+const gqlA = () => graphqlClient(replicas.A.url);
+
+const latestVersion = async () =>
+  (await database.sql<{ version: number }>("SELECT version FROM change_counter"))[0]?.version ?? 0;
+
+const startReplica = (id: string) => startServer({ env: { ...env, REPLICA_ID: id } });
+
+async function mutate(query: string, variables: Loose, via = replicas.A): Promise<{ version: number; propagated: boolean }> {
+  const res = await graphqlClient(via.url)(query, variables);
+  expect(res.errors).toBeUndefined();
+  const [change] = Object.values(res.data ?? {});
+  return change as { version: number; propagated: boolean };
+}
+
+/** Every replica's very next delivery answer for a device: cids and X-Index-Version. */
+const everywhere = (app: string, os: string, country: string) =>
+  Promise.all((["A", "B", "C"] as const).map((id) => deliver(replicas[id].url, app, os, country)));
+
+async function expectEverywhere(version: number, device: [string, string, string], cids: string[]) {
+  for (const answer of await everywhere(...device)) {
+    expect(answer.version).toBeGreaterThanOrEqual(version);
+    expect(answer.cids).toEqual(cids);
+  }
+}
+
+const CREATE = `mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { version propagated } }`;
+const UPDATE = `mutation($id: ID!, $input: UpdateCampaignInput!) { updateCampaign(id: $id, input: $input) { version propagated } }`;
+const DELETE = `mutation($id: ID!) { deleteCampaign(id: $id) { version propagated } }`;
+const UPSERT_CATEGORY = `mutation($input: CategoryInput!) { upsertCategory(input: $input) { version propagated } }`;
+const DELETE_CATEGORY = `mutation($id: ID!) { deleteCategory(id: $id) { version propagated } }`;
+const IMPORT = `mutation($campaigns: [CreateCampaignInput!]!) { importCampaigns(campaigns: $campaigns) { version propagated count } }`;
+
+const campaign = (id: string, extra: Loose = {}) => ({
+  id,
+  name: id,
+  imageUrl: `https://cdn.example/${id}.png`,
+  cta: "Go",
+  ...extra,
+});
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  env = {
+    DATABASE_URL: database.url,
+    REDIS_URL: SHARED_REDIS_URL,
+    REDIS_PREFIX: uniquePrefix("propagation"),
+    ADMIN_TOKEN,
+    PROPAGATION_TIMEOUT_MS: "3000",
+    INDEX_POLL_MS: "1000",
+  };
+  [replicas.A, replicas.B, replicas.C] = await Promise.all([startReplica("A"), startReplica("B"), startReplica("C")]);
+  // Every replica has heard every other before the first read-your-write check.
+  await waitUntil(async () => {
+    const res = await gqlA()("{ indexStatus { replicas { id } } }");
+    return res.data?.indexStatus.replicas.length === 3;
+  }, 10_000);
+});
+
+afterAll(async () => {
+  await Promise.all(Object.values(replicas).map((r) => r?.stop()));
+  await database?.drop();
+});
+
+describe("read your write on every replica", () => {
+  it("lists every live replica in indexStatus", async () => {
+    const res = await gqlA()("{ indexStatus { version replicas { id version seenAt } } }");
+    expect(res.data?.indexStatus.replicas.map((r: Loose) => r.id)).toEqual(["A", "B", "C"]);
+  });
+
+  it("create: the next delivery on B and C serves the new campaign", async () => {
+    const change = await mutate(CREATE, {
+      input: campaign("alpha", { priority: 5, targeting: { include: { apps: ["app1"], countries: ["US"] } } }),
+    });
+    expect(change.propagated).toBe(true);
+    await expectEverywhere(change.version, ["app1", "ios", "US"], ["alpha"]);
+  });
+
+  it.each([
+    ["apps", { include: { apps: ["app2"], countries: ["US"] } }, ["app2", "ios", "US"], ["app1", "ios", "US"]],
+    ["countries", { include: { apps: ["app2"], countries: ["Canada"] } }, ["app2", "ios", "CA"], ["app2", "ios", "US"]],
+    ["os", { include: { apps: ["app2"], os: ["android"] } }, ["app2", "android", "FR"], ["app2", "ios", "FR"]],
+    ["exclusions", { exclude: { countries: ["DE"] } }, ["any", "ios", "FR"], ["any", "ios", "DE"]],
+  ])("update of %s: every replica answers with the new rules", async (_name, targeting, matching, notMatching) => {
+    const change = await mutate(UPDATE, { id: "alpha", input: { targeting } });
+    expect(change.propagated).toBe(true);
+    await expectEverywhere(change.version, matching as [string, string, string], ["alpha"]);
+    await expectEverywhere(change.version, notMatching as [string, string, string], []);
+  });
+
+  it("category edits change delivery everywhere", async () => {
+    await mutate(UPDATE, { id: "alpha", input: { targeting: { include: { categories: ["music"] } } } });
+    let change = await mutate(UPSERT_CATEGORY, { input: { id: "music", name: "Music", apps: ["tunes"] } });
+    expect(change.propagated).toBe(true);
+    await expectEverywhere(change.version, ["tunes", "ios", "US"], ["alpha"]);
+    change = await mutate(UPSERT_CATEGORY, { input: { id: "music", name: "Music", apps: ["beats"] } });
+    await expectEverywhere(change.version, ["tunes", "ios", "US"], []);
+    await expectEverywhere(change.version, ["beats", "ios", "US"], ["alpha"]);
+    change = await mutate(DELETE_CATEGORY, { id: "music" });
+    expect(change.propagated).toBe(true);
+    // The rule naming the category went with it: alpha has no include rule left and serves everyone.
+    await expectEverywhere(change.version, ["beats", "ios", "US"], ["alpha"]);
+  });
+
+  it("pause, resume and flight dates propagate", async () => {
+    let change = await mutate(UPDATE, { id: "alpha", input: { status: "PAUSED" } });
+    expect(change.propagated).toBe(true);
+    await expectEverywhere(change.version, ["x", "ios", "US"], []);
+    change = await mutate(UPDATE, { id: "alpha", input: { status: "ACTIVE" } });
+    await expectEverywhere(change.version, ["x", "ios", "US"], ["alpha"]);
+    change = await mutate(UPDATE, { id: "alpha", input: { startsAt: new Date(Date.now() + 3_600_000).toISOString() } });
+    expect(change.propagated).toBe(true);
+    await expectEverywhere(change.version, ["x", "ios", "US"], []);
+  });
+
+  it("import and delete propagate", async () => {
+    let change = await mutate(IMPORT, {
+      campaigns: [1, 2, 3].map((i) => campaign(`bulk${i}`, { priority: i, targeting: { include: { apps: ["bulkapp"] } } })),
+    });
+    expect(change.propagated).toBe(true);
+    await expectEverywhere(change.version, ["bulkapp", "ios", "US"], ["bulk3", "bulk2", "bulk1"]);
+    change = await mutate(DELETE, { id: "bulk3" }, replicas.C);
+    expect(change.propagated).toBe(true);
+    await expectEverywhere(change.version, ["bulkapp", "ios", "US"], ["bulk2", "bulk1"]);
+  });
+});
+
+describe("convergence", () => {
+  it("a direct SQL edit reaches all three replicas within 2 s", async () => {
+    await database.sql(`INSERT INTO targeting_rule VALUES ('bulk1', 'COUNTRY', 'EXCLUDE', 'JP')`);
+    const version = await latestVersion();
+    const started = Date.now();
+    await waitUntil(async () => (await everywhere("bulkapp", "ios", "JP")).every((a) => a.version >= version), 2_000, 20);
+    const elapsed = Date.now() - started;
+    await expectEverywhere(version, ["bulkapp", "ios", "JP"], ["bulk2"]);
+    console.log(`direct SQL edit on all 3 replicas after ${elapsed} ms`);
+    expect(elapsed).toBeLessThan(2_000);
+  });
+
+  it("50 concurrent mutations from several clients: every replica ends on the same version and answers", async () => {
+    const ids = Array.from({ length: 10 }, (_, i) => `conc${i}`);
+    const via = [replicas.A, replicas.B, replicas.C];
+    const jobs = Array.from({ length: 50 }, (_, i) => {
+      const id = ids[i % ids.length] as string;
+      const input =
+        i < ids.length
+          ? campaign(id, { priority: i, targeting: { include: { apps: [`capp${i % 3}`] } } })
+          : { priority: (i * 7) % 100, targeting: { include: { apps: [`capp${i % 3}`], countries: i % 2 ? ["US"] : ["FR"] } } };
+      return i < ids.length
+        ? () => graphqlClient(via[i % 3]!.url)(CREATE, { input })
+        : () => graphqlClient(via[i % 3]!.url)(UPDATE, { id, input });
+    });
+    // Creates first (updates need them), then 40 updates all at once.
+    const created = await Promise.all(jobs.slice(0, ids.length).map((job) => job()));
+    const updated = await Promise.all(jobs.slice(ids.length).map((job) => job()));
+    for (const res of [...created, ...updated]) expect(res.errors).toBeUndefined();
+
+    const version = await latestVersion();
+    const db = createDb(database.url);
+    try {
+      const data = await loadFullIndexData(db);
+      expect(data.version).toBe(version);
+      const fresh = TargetingSnapshot.build(data.version, data.campaigns, data.categories);
+      for (const app of ["capp0", "capp1", "capp2"]) {
+        for (const country of ["US", "FR"]) {
+          const expected = fresh.match({ app, os: "ios", country }).campaignIds;
+          for (const answer of await everywhere(app, "ios", country)) {
+            expect(answer.version).toBe(version);
+            expect(answer.cids).toEqual(expected);
+          }
+        }
+      }
+    } finally {
+      await db.$disconnect();
+    }
+  });
+
+  it("a replica killed with SIGKILL serves the latest version as soon as it is ready again", async () => {
+    await replicas.B.stop("SIGKILL");
+    // B is still counted live until its last report is 5 s old: the first mutation cannot be confirmed.
+    const unconfirmed = await mutate(UPDATE, { id: "bulk2", input: { cta: "Go 0" } }, replicas.C);
+    expect(unconfirmed.propagated).toBe(false);
+    for (let i = 1; i < 3; i++) await mutate(UPDATE, { id: "bulk2", input: { cta: `Go ${i}` } }, replicas.C);
+    const version = await latestVersion();
+    replicas.B = await startReplica("B");
+    const first = await deliver(replicas.B.url, "bulkapp", "ios", "US");
+    expect(first.version).toBe(version);
+    const ads = (await (await fetch(`${replicas.B.url}/v1/delivery?app=bulkapp&os=ios&country=US`)).json()) as Loose[];
+    expect(ads.find((ad) => ad.cid === "bulk2")?.cta).toBe("Go 2");
+  });
+});
