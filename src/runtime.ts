@@ -10,6 +10,7 @@ import { IndexSync } from "./sync/index-sync.ts";
 import { createPropagation } from "./sync/propagation.ts";
 import { joinReplicas, type Presence } from "./sync/replica-presence.ts";
 import { ReplicaRegistry } from "./sync/replicas.ts";
+import { createMetrics, type Metrics } from "./metrics.ts";
 
 export interface Replica {
   port: number;
@@ -23,17 +24,28 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
   const bus = createBus(config, log);
   const replicas = new ReplicaRegistry(config.REPLICA_ID);
   let presence: Presence | undefined;
+  let metrics: Metrics | undefined;
   const sync = new IndexSync(database.db, log, {
-    onApplied: (snapshot) => presence?.announce(snapshot.version),
+    onApplied: (snapshot, how, seconds) => {
+      presence?.announce(snapshot.version);
+      metrics?.indexApplied(how, seconds);
+    },
   });
   presence = await joinReplicas(config.REPLICA_ID, bus, sync, replicas, log);
-  let lastLoadError: string | undefined;
+  metrics = createMetrics({
+    indexVersion: () => sync.version,
+    indexCampaigns: () => sync.snapshot?.campaignCount ?? 0,
+    latestKnownVersion: () => Math.max(sync.version, replicas.newestVersion(), presence?.newestAnnounced() ?? 0),
+    postgresUp: () => sync.databaseReachable,
+    redisUp: () => bus.connected(),
+  });
   const graphql = createGraphQLHandler({
     db: database.db,
     sync,
     config,
     log,
     replicas,
+    observeOperation: metrics.graphqlOperation,
     afterCommit: createPropagation({
       sync,
       bus,
@@ -46,13 +58,30 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
 
   const server = createApp({
     index: sync,
-    readiness: () => ({
-      ready: sync.snapshot !== null,
-      detail: sync.snapshot
-        ? { version: sync.snapshot.version, campaigns: sync.snapshot.campaignCount }
-        : { reason: lastLoadError ? `index not loaded: ${lastLoadError}` : "index not loaded yet" },
-    }),
-    routes: { "/graphql": graphql },
+    // Ready once an index is loaded, and still ready (degraded) when Postgres or Redis is down:
+    // delivery answers from memory either way.
+    readiness: () => {
+      const postgres = sync.databaseReachable ? "up" : `down: ${sync.lastError}`;
+      const redis = bus.redis ? (bus.connected() ? "up" : "down") : "in-process";
+      if (!sync.snapshot) {
+        return { ready: false, detail: { reason: sync.lastError ? `index not loaded: ${sync.lastError}` : "index not loaded yet", postgres, redis } };
+      }
+      const degraded = !sync.databaseReachable || redis === "down";
+      return {
+        ready: true,
+        detail: { version: sync.snapshot.version, campaigns: sync.snapshot.campaignCount, degraded, postgres, redis },
+      };
+    },
+    observeDelivery: metrics.observeDelivery,
+    routes: {
+      "/graphql": graphql,
+      "/metrics": (req, res) => {
+        metrics?.handle(req, res).catch((error: unknown) => {
+          log.error({ err: error }, "metrics failed");
+          if (!res.headersSent) res.writeHead(500).end();
+        });
+      },
+    },
   });
   const websockets = attachGraphQLWebSocket(server, graphql);
   await new Promise<void>((resolve, reject) => {
@@ -71,7 +100,6 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
         sync.startPolling(config.INDEX_POLL_MS);
         return;
       } catch (error) {
-        lastLoadError = error instanceof Error ? error.message.split("\n")[0] : String(error);
         const delay = Math.min(RETRY_MAX_MS, 250 * 2 ** attempt);
         log.error({ err: error, retryInMs: delay }, "cannot load the index; retrying");
         await new Promise((r) => setTimeout(r, delay));

@@ -16,6 +16,8 @@ export interface GraphQLDeps {
   config: Config;
   log: Logger;
   replicas: ReplicaRegistry;
+  /** Counts each executed operation (metrics). */
+  observeOperation?: (type: string, name: string | undefined, outcome: "ok" | "error") => void;
   /**
    * The commit hook: called by every mutation after its transaction committed, with the version it
    * allocated. Resolves to `propagated` (CONTRACT §4 "read your write").

@@ -2,9 +2,9 @@
 // Built here, mounted by the runtime (it never listens itself).
 
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import type { ExecutionArgs } from "graphql";
+import { type ExecutionArgs, getOperationAST } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
-import { createYoga, type YogaServerInstance } from "graphql-yoga";
+import { createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { WebSocketServer } from "ws";
 import type { Logger } from "../logger.ts";
 import { createTokenAuth } from "./auth.ts";
@@ -44,6 +44,7 @@ export function createGraphQLHandler(deps: GraphQLDeps) {
       error: (...args) => toPino(log, "error", args),
     },
     plugins: [
+      operationMetrics(deps.observeOperation),
       {
         onRequest({ request, endResponse, fetchAPI }) {
           if (Number(request.headers.get("content-length")) > MAX_GRAPHQL_BODY_BYTES) {
@@ -111,6 +112,20 @@ export function attachGraphQLWebSocket(server: Server, yoga: GraphQLHandler) {
     async close() {
       await handle.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
+
+function operationMetrics(observe: GraphQLDeps["observeOperation"]): Plugin {
+  return {
+    onExecute({ args }) {
+      const operation = getOperationAST(args.document, args.operationName);
+      return {
+        onExecuteDone({ result }) {
+          const failed = !isAsyncIterable(result) && (result.errors?.length ?? 0) > 0;
+          observe?.(operation?.operation ?? "unknown", operation?.name?.value, failed ? "error" : "ok");
+        },
+      };
     },
   };
 }

@@ -15,6 +15,9 @@ export interface IndexSyncOptions extends SnapshotOptions {
 
 export class IndexSync {
   snapshot: TargetingSnapshot | null = null;
+  /** Whether the last read of the change log succeeded (readiness detail, metrics). */
+  databaseReachable = true;
+  lastError: string | undefined;
   private tail: Promise<unknown> = Promise.resolve();
   private queued: Promise<TargetingSnapshot> | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -33,9 +36,18 @@ export class IndexSync {
   /** Brings the snapshot up to the latest committed version. */
   refresh(): Promise<TargetingSnapshot> {
     if (this.queued) return this.queued;
-    const run = this.tail.then(() => {
+    const run = this.tail.then(async () => {
       this.queued = null;
-      return this.refreshNow();
+      try {
+        const snapshot = await this.refreshNow();
+        this.databaseReachable = true;
+        this.lastError = undefined;
+        return snapshot;
+      } catch (error) {
+        this.databaseReachable = false;
+        this.lastError = error instanceof Error ? (error.message.trim().split("\n").at(-1) ?? error.name) : String(error);
+        throw error;
+      }
     });
     this.queued = run;
     this.tail = run.catch(() => undefined);

@@ -11,6 +11,8 @@ export const HEARTBEAT_MS = 500;
 export interface Presence {
   /** Call when this replica applied a snapshot: acknowledges the version at once. */
   announce(version: number): void;
+  /** The newest version a change message announced (this replica may not have applied it yet). */
+  newestAnnounced(): number;
   stop(): void;
 }
 
@@ -23,7 +25,9 @@ export async function joinReplicas(
 ): Promise<Presence> {
   const refresh = (why: string) =>
     sync.refresh().catch((error: unknown) => log.warn({ err: error, why }, "index refresh failed"));
+  let newestAnnounced = 0;
   await bus.onChange((message) => {
+    newestAnnounced = Math.max(newestAnnounced, message.version);
     if (message.version > sync.version) refresh("change message");
   });
   await bus.onReplica((message) => registry.record(message.id, message.version));
@@ -39,6 +43,7 @@ export async function joinReplicas(
   heartbeat.unref();
   return {
     announce,
+    newestAnnounced: () => newestAnnounced,
     stop: () => clearInterval(heartbeat),
   };
 }

@@ -25,6 +25,13 @@ export class ReplicaRegistry {
     this.updates.emit("update");
   }
 
+  /** The highest version any replica has reported. */
+  newestVersion(): number {
+    let newest = 0;
+    for (const state of this.replicas.values()) newest = Math.max(newest, state.version);
+    return newest;
+  }
+
   /** Replicas heard from within the live window, this one included. */
   live(now = Date.now()): ReplicaState[] {
     const live: ReplicaState[] = [];

@@ -1,0 +1,115 @@
+// Prometheus metrics (prom-client) for /metrics. Labels are bounded: status codes, fixed names,
+// GraphQL operation names capped — never an app, a campaign or a device value.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+/** Live values read when /metrics is scraped (nothing to update on the hot path). */
+export interface MetricSources {
+  indexVersion(): number;
+  indexCampaigns(): number;
+  /** Newest version this replica knows exists: from change messages, peers' reports, its own index. */
+  latestKnownVersion(): number;
+  postgresUp(): boolean;
+  redisUp(): boolean;
+}
+
+export function createMetrics(sources: MetricSources) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+
+  const deliveryRequests = new Counter({
+    name: "bullseye_delivery_requests_total",
+    help: "Delivery requests by HTTP status",
+    labelNames: ["status"] as const,
+    registers: [registry],
+  });
+  const deliveryLatency = new Histogram({
+    name: "bullseye_delivery_duration_seconds",
+    help: "Server time of a delivery request, from request to response written",
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
+    registers: [registry],
+  });
+  new Gauge({
+    name: "bullseye_index_version",
+    help: "Change-log version the index serves",
+    registers: [registry],
+    collect() {
+      this.set(sources.indexVersion());
+    },
+  });
+  new Gauge({
+    name: "bullseye_changelog_lag_versions",
+    help: "Newest change-log version known to exist minus the version the index serves",
+    registers: [registry],
+    collect() {
+      this.set(Math.max(0, sources.latestKnownVersion() - sources.indexVersion()));
+    },
+  });
+  new Gauge({
+    name: "bullseye_index_campaigns",
+    help: "Campaigns in the index (ACTIVE)",
+    registers: [registry],
+    collect() {
+      this.set(sources.indexCampaigns());
+    },
+  });
+  const indexApply = new Histogram({
+    name: "bullseye_index_apply_duration_seconds",
+    help: "Time to read and apply changes to the index, by kind (delta or full rebuild)",
+    labelNames: ["kind"] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    registers: [registry],
+  });
+  new Gauge({
+    name: "bullseye_dependency_up",
+    help: "1 when the dependency is reachable (postgres: last index read succeeded; redis: connected)",
+    labelNames: ["dependency"] as const,
+    registers: [registry],
+    collect() {
+      this.labels("postgres").set(sources.postgresUp() ? 1 : 0);
+      this.labels("redis").set(sources.redisUp() ? 1 : 0);
+    },
+  });
+  const graphqlOperations = new Counter({
+    name: "bullseye_graphql_operations_total",
+    help: "GraphQL operations by operation type, name (capped) and outcome",
+    labelNames: ["type", "name", "outcome"] as const,
+    registers: [registry],
+  });
+
+  // Pre-bound children: no label lookup on the hot path.
+  const byStatus = new Map<number, Counter.Internal>();
+  const knownOperations = new Set<string>();
+
+  return {
+    registry,
+    observeDelivery(status: number, startedAt: bigint): void {
+      let child = byStatus.get(status);
+      if (!child) {
+        child = deliveryRequests.labels(String(status));
+        byStatus.set(status, child);
+      }
+      child.inc();
+      deliveryLatency.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
+    },
+    indexApplied(kind: "full" | "delta", seconds: number): void {
+      indexApply.labels(kind).observe(seconds);
+    },
+    graphqlOperation(type: string, name: string | undefined, outcome: "ok" | "error"): void {
+      // Operation names come from clients: keep the first 100 distinct ones, fold the rest.
+      let label = name ?? "anonymous";
+      if (!knownOperations.has(label)) {
+        if (knownOperations.size >= 100) label = "other";
+        else knownOperations.add(label);
+      }
+      graphqlOperations.labels(type, label, outcome).inc();
+    },
+    async handle(_req: IncomingMessage, res: ServerResponse): Promise<void> {
+      const body = await registry.metrics();
+      res.writeHead(200, { "Content-Type": registry.contentType, "Cache-Control": "no-store" });
+      res.end(body);
+    },
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
