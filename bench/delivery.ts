@@ -1,15 +1,12 @@
 // `npm run bench`: /v1/delivery throughput and latency against a bare node:http baseline measured in
 // the same run (ratios, because this machine is shared and noisy), plus the index micro-benchmark.
 // Needs Postgres (TEST_DATABASE_URL or 127.0.0.1:5432); makes and drops its own database.
-import { type ChildProcess, spawn } from "node:child_process";
-import path from "node:path";
-import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import autocannon from "autocannon";
 import { createDb } from "../src/db/client.ts";
 import { generateSynthetic, syntheticRequests } from "../src/seed/synthetic.ts";
 import { writeSeed } from "../src/seed/write.ts";
 import { createTestDatabase } from "../tests/helpers/database.ts";
+import { type Child, deliveryLoad, fmt, spawnServer, waitReady } from "./lib/processes.ts";
 import { catalogWithBystanders, measureMatch } from "./micro.ts";
 
 const { values: args } = parseArgs({
@@ -21,74 +18,21 @@ const { values: args } = parseArgs({
     "skip-micro": { type: "boolean", default: false },
   },
 });
-const ROOT = path.resolve(import.meta.dirname, "..");
-const TSX = path.join(ROOT, "node_modules/tsx/dist/cli.mjs");
 const CAMPAIGNS = 5_000;
 const APPS = 100_000;
-
-const spawned = new Set<ChildProcess>();
-process.on("exit", () => {
-  for (const child of spawned) child.kill("SIGKILL");
-});
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(130));
-
-function spawnServer(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [TSX, script], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  spawned.add(child);
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      try {
-        const entry = JSON.parse(line) as { msg?: string; port?: number };
-        if (entry.msg === "listening" && entry.port) resolve({ child, url: `http://127.0.0.1:${entry.port}` });
-      } catch {}
-    });
-    child.once("exit", (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-}
-
-async function waitReady(url: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if ((await fetch(`${url}/readyz`).catch(() => null))?.status === 200) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("server never became ready");
-}
-
-async function load(url: string, bodies: string[], duration = Number(args.duration)) {
-  let next = 0;
-  const result = await autocannon({
-    url: `${url}/v1/delivery`,
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    connections: Number(args.connections),
-    duration,
-    requests: [{ setupRequest: (req) => ({ ...req, body: bodies[next++ % bodies.length] }) }],
-  });
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.timeouts + result.non2xx,
-  };
-}
-
-const fmt = (n: number, digits = 0) =>
-  n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const load = (url: string, bodies: string[], duration = Number(args.duration)) =>
+  deliveryLoad(url, bodies, { duration, connections: Number(args.connections) });
 
 async function httpBench(): Promise<void> {
   const database = await createTestDatabase();
   const db = createDb(database.url);
-  const children: ChildProcess[] = [];
+  const children: Child[] = [];
   try {
     const started = performance.now();
     await writeSeed(db, generateSynthetic({ campaigns: CAMPAIGNS, apps: APPS }));
     console.log(`seeded ${CAMPAIGNS} campaigns / ${APPS} apps in ${fmt(performance.now() - started)} ms`);
     const bullseye = await spawnServer("src/index.ts", { DATABASE_URL: database.url });
-    children.push(bullseye.child);
+    children.push(bullseye);
     await waitReady(bullseye.url);
 
     const requests = syntheticRequests(50_000, APPS);
@@ -102,7 +46,7 @@ async function httpBench(): Promise<void> {
     sizes.sort((a, b) => a - b);
     const medianBytes = sizes[Math.floor(sizes.length / 2)] ?? 0;
     const baseline = await spawnServer("bench/baseline-server.ts", { BODY_BYTES: String(medianBytes) });
-    children.push(baseline.child);
+    children.push(baseline);
     console.log(`request mix: ${bodies.length} distinct bodies; median response ${medianBytes} bytes (204 = 0)`);
 
     // Steady state: JIT warm and the per-snapshot answer cache filled, as on a replica in service.
@@ -124,7 +68,7 @@ async function httpBench(): Promise<void> {
       `delivery throughput / bare node:http (best of ${rounds.length}): ${fmt(ours / base, 3)}  (target >= 0.9)`,
     );
   } finally {
-    for (const child of children) child.kill("SIGTERM");
+    await Promise.all(children.map((child) => child.stop()));
     await db.$disconnect();
     await database.drop();
   }

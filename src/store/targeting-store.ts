@@ -90,37 +90,64 @@ export function loadFullIndexData(db: Db): Promise<FullIndexData> {
   return db.$transaction(readFull, snapshotRead);
 }
 
+interface DeltaRow {
+  version: number;
+  items: number;
+  campaign_ids: string[] | null;
+  category_ids: string[] | null;
+  campaigns: (Omit<CampaignDef, "include" | "exclude" | "startsAt" | "endsAt"> & {
+    startsAt: string | null;
+    endsAt: string | null;
+    rules: [keyof typeof DIMENSION_KEYS, "INCLUDE" | "EXCLUDE", string][];
+  })[] | null;
+  categories: CategoryDef[] | null;
+}
+
 /**
- * What changed after `since`. Falls back to a full read when more than `maxItems` entities changed
- * (cheaper than applying them one by one) or when the log is behind `since` (a different database).
+ * What changed after `since`, in ONE statement (one round trip, one consistent snapshot): this runs
+ * on every replica after every change, so its latency is the propagation latency. Falls back to a full
+ * read when more than `maxItems` entities changed, or when the log is behind `since` (another database).
  */
-export function loadChangesSince(db: Db, since: number, maxItems: number): Promise<ChangesSince> {
-  return db.$transaction(async (tx): Promise<ChangesSince> => {
-    const version = await currentVersion(tx);
-    if (version === since) return { kind: "current", version };
-    if (version < since) return { kind: "full", data: await readFull(tx) };
-    const items = await tx.changeLogItem.findMany({
-      where: { version: { gt: since } },
-      select: { campaignId: true, categoryId: true },
-      take: maxItems + 1,
-    });
-    if (items.length > maxItems) return { kind: "full", data: await readFull(tx) };
+export async function loadChangesSince(db: Db, since: number, maxItems: number): Promise<ChangesSince> {
+  const [row] = await db.$queryRaw<DeltaRow[]>`
+    WITH head AS (SELECT "version" FROM "change_counter" WHERE "id" = 1),
+    changed AS (
+      SELECT "campaign_id", "category_id" FROM "change_log_item"
+      WHERE "version" > ${since} AND "version" <= (SELECT "version" FROM head)
+      LIMIT ${maxItems + 1}
+    )
+    SELECT
+      (SELECT "version" FROM head) AS "version",
+      (SELECT count(*)::int FROM changed) AS "items",
+      (SELECT array_agg(DISTINCT "campaign_id") FROM changed WHERE "campaign_id" IS NOT NULL) AS "campaign_ids",
+      (SELECT array_agg(DISTINCT "category_id") FROM changed WHERE "category_id" IS NOT NULL) AS "category_ids",
+      (SELECT json_agg(json_build_object(
+          'id', c."id", 'imageUrl', c."image_url", 'cta', c."cta", 'status', c."status", 'priority', c."priority",
+          'startsAt', c."starts_at", 'endsAt', c."ends_at",
+          'rules', (SELECT coalesce(json_agg(json_build_array(r."dimension", r."mode", r."value")), '[]'::json)
+                    FROM "targeting_rule" r WHERE r."campaign_id" = c."id")))
+        FROM "campaign" c WHERE c."id" IN (SELECT "campaign_id" FROM changed)) AS "campaigns",
+      (SELECT json_agg(json_build_object(
+          'id', k."id",
+          'apps', (SELECT coalesce(json_agg(a."app"), '[]'::json) FROM "category_app" a WHERE a."category_id" = k."id")))
+        FROM "category" k WHERE k."id" IN (SELECT "category_id" FROM changed)) AS "categories"`;
+  const version = row?.version ?? 0;
+  if (version === since) return { kind: "current", version };
+  if (!row || version < since || row.items > maxItems) return { kind: "full", data: await loadFullIndexData(db) };
 
-    const campaignIds = [...new Set(items.flatMap((i) => (i.campaignId ? [i.campaignId] : [])))];
-    const categoryIds = [...new Set(items.flatMap((i) => (i.categoryId ? [i.categoryId] : [])))];
-    const campaignRows = campaignIds.length
-      ? await tx.campaign.findMany({
-          relationLoadStrategy: BULK_LOAD,
-          where: { id: { in: campaignIds } },
-          select: campaignSelect,
-        })
-      : [];
-    const categoryRows = categoryIds.length ? await readCategories(tx, categoryIds) : [];
-
-    const campaigns = new Map<string, CampaignDef | null>(campaignIds.map((id) => [id, null]));
-    for (const row of campaignRows) campaigns.set(row.id, toCampaignDef(row));
-    const categories = new Map<string, CategoryDef | null>(categoryIds.map((id) => [id, null]));
-    for (const row of categoryRows) categories.set(row.id, row);
-    return { kind: "delta", change: { version, campaigns, categories } };
-  }, snapshotRead);
+  const campaigns = new Map<string, CampaignDef | null>((row.campaign_ids ?? []).map((id) => [id, null]));
+  for (const c of row.campaigns ?? []) {
+    campaigns.set(
+      c.id,
+      toCampaignDef({
+        ...c,
+        startsAt: c.startsAt === null ? null : new Date(c.startsAt),
+        endsAt: c.endsAt === null ? null : new Date(c.endsAt),
+        rules: c.rules.map(([dimension, mode, value]) => ({ dimension, mode, value })),
+      }),
+    );
+  }
+  const categories = new Map<string, CategoryDef | null>((row.category_ids ?? []).map((id) => [id, null]));
+  for (const category of row.categories ?? []) categories.set(category.id, category);
+  return { kind: "delta", change: { version, campaigns, categories } };
 }

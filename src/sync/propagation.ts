@@ -19,6 +19,7 @@ export interface PropagationDeps {
 export function createPropagation({ sync, bus, replicas, replicaId, timeoutMs, log }: PropagationDeps) {
   return async function afterCommit(version: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
+    log.debug({ version }, "change committed");
     bus.publishChange({ version, replica: replicaId });
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<false>((resolve) => {
