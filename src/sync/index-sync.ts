@@ -83,8 +83,19 @@ export class IndexSync {
   /** Polls the log so direct SQL edits and missed messages converge without any other trigger. */
   startPolling(intervalMs: number): void {
     this.stopPolling();
+    let failing = false;
     this.timer = setInterval(() => {
-      this.refresh().catch((error: unknown) => this.log.warn({ err: error }, "index refresh failed"));
+      this.refresh().then(
+        () => {
+          if (failing) this.log.info({ version: this.version }, "change log reachable again");
+          failing = false;
+        },
+        (error: unknown) => {
+          // Once per outage, not once per poll.
+          if (!failing) this.log.warn({ err: error }, "cannot read the change log; serving the last index");
+          failing = true;
+        },
+      );
     }, intervalMs);
     this.timer.unref();
   }

@@ -1,0 +1,47 @@
+// A local TCP proxy a fault test can cut and restore, to take a dependency away from the processes
+// under test without touching the shared service itself.
+import net from "node:net";
+import { freePort } from "./redis.ts";
+
+export interface TcpProxy {
+  port: number;
+  /** Closes every connection and refuses new ones, as if the service went down. */
+  cut(): Promise<void>;
+  /** Accepts connections again. */
+  restore(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startTcpProxy(targetPort: number, targetHost = "127.0.0.1"): Promise<TcpProxy> {
+  const port = await freePort();
+  const sockets = new Set<net.Socket>();
+  let server: net.Server | undefined;
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      server = net.createServer((client) => {
+        const upstream = net.connect(targetPort, targetHost);
+        sockets.add(client);
+        sockets.add(upstream);
+        const drop = () => {
+          client.destroy();
+          upstream.destroy();
+          sockets.delete(client);
+          sockets.delete(upstream);
+        };
+        client.on("error", drop).on("close", drop);
+        upstream.on("error", drop).on("close", drop);
+        client.pipe(upstream).pipe(client);
+      });
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", () => resolve());
+    });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      sockets.clear();
+      if (!server?.listening) return resolve();
+      server.close(() => resolve());
+    });
+  await listen();
+  return { port, cut: stop, restore: listen, close: stop };
+}
