@@ -1,7 +1,7 @@
 // The change log as GraphQL shows it: one RuleChange per change_log_item, with its version's time.
 import { RuleChangeKind as RuleChangeKindValues } from "../generated/prisma/enums.ts";
 import { builder } from "./builder.ts";
-import { streamRuleChanges } from "./rule-change-stream.ts";
+import { currentVersion, streamRuleChanges } from "./rule-change-stream.ts";
 import { validateIntArgs } from "./validation.ts";
 
 export const MAX_CHANGES_PAGE = 500;
@@ -52,12 +52,14 @@ builder.subscriptionFields((t) => ({
     type: RuleChange,
     description: "Replays the log after sinceVersion (default: now), then streams live; no gap, no duplicate",
     args: { sinceVersion: t.arg.int() },
-    subscribe: (_root, args, ctx) => {
-      const { sinceVersion } =
+    subscribe: async (_root, args, ctx) => {
+      // Without sinceVersion the start is fixed here, before the subscription is answered (SSE headers),
+      // not when the stream is first read: a change committed after that answer is always streamed.
+      const since =
         args.sinceVersion === null || args.sinceVersion === undefined
-          ? { sinceVersion: null }
-          : validateIntArgs({ sinceVersion: [args.sinceVersion, 0, 2 ** 31 - 1] });
-      return streamRuleChanges(ctx, sinceVersion);
+          ? await currentVersion(ctx)
+          : validateIntArgs({ sinceVersion: [args.sinceVersion, 0, 2 ** 31 - 1] }).sinceVersion;
+      return streamRuleChanges(ctx, since);
     },
     resolve: (item) => item,
   }),
