@@ -2,7 +2,7 @@
 // Built here, mounted by the runtime (it never listens itself).
 
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import { type ExecutionArgs, getOperationAST } from "graphql";
+import { type ExecutionArgs, GraphQLError, getOperationAST } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { WebSocketServer } from "ws";
@@ -94,16 +94,23 @@ export function attachGraphQLWebSocket(server: Server, yoga: GraphQLHandler) {
           connectionParams: ctx.connectionParams,
           params: payload,
         });
-        const args = {
-          schema,
-          operationName: payload.operationName,
-          document: parse(payload.query),
-          variableValues: payload.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
-        const errors = validate(args.schema, args.document);
-        return errors.length ? errors : args;
+        try {
+          const args = {
+            schema,
+            operationName: payload.operationName,
+            document: parse(payload.query),
+            variableValues: payload.variables,
+            contextValue: await contextFactory(),
+            rootValue: { execute, subscribe },
+          };
+          const errors = validate(args.schema, args.document);
+          return errors.length ? errors : args;
+        } catch (error) {
+          // A bad token or a syntax error is this operation's error, with its extensions.code as over
+          // HTTP; thrown, graphql-ws would close the whole socket with 4500 and only the message.
+          if (error instanceof GraphQLError) return [withoutHttpExtension(error)];
+          throw error;
+        }
       },
     },
     wss,
@@ -114,6 +121,20 @@ export function attachGraphQLWebSocket(server: Server, yoga: GraphQLHandler) {
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+/** `extensions.http` (status, headers) is for Yoga's HTTP responses; over WebSocket it means nothing. */
+function withoutHttpExtension(error: GraphQLError): GraphQLError {
+  if (!("http" in error.extensions)) return error;
+  const { http: _http, ...extensions } = error.extensions;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions,
+  });
 }
 
 function operationMetrics(observe: GraphQLDeps["observeOperation"]): Plugin {
