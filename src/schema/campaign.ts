@@ -3,7 +3,7 @@
 import { CampaignStatus as CampaignStatusValues } from "../generated/prisma/enums.ts";
 import { builder } from "./builder.ts";
 import { Targeting, toTargeting } from "./targeting.ts";
-import { normalizeId, validateIntArgs } from "./validation.ts";
+import { normalizeId, validateCursor, validateIntArgs } from "./validation.ts";
 
 export const MAX_PAGE = 500;
 
@@ -41,11 +41,12 @@ builder.queryFields((t) => ({
     },
     resolve: (query, _root, args, ctx) => {
       const { first } = validateIntArgs({ first: [args.first ?? 50, 1, MAX_PAGE] });
+      const after = args.after == null ? undefined : validateCursor(args.after, "after");
       return ctx.db.campaign.findMany({
         ...query,
         where: {
           ...(args.status ? { status: args.status } : {}),
-          ...(args.after != null ? { id: { gt: args.after } } : {}),
+          ...(after !== undefined ? { id: { gt: after } } : {}),
         },
         orderBy: { id: "asc" },
         take: first,

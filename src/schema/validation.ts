@@ -34,12 +34,20 @@ export const idSchema = normalized(
   normalizeId,
   "must be 1–64 characters of a-z, 0-9, '.', '_', '-', starting with a letter or digit",
 );
+// Postgres text cannot hold U+0000: refused here as the field's error, not failed later in the INSERT.
+const NO_NUL = [(value: string) => !value.includes("\u0000"), "must not contain the NUL character (U+0000)"] as const;
 const text = (max: number) =>
-  z.string(notNull("a string")).trim().min(1, `must be 1–${max} characters`).max(max, `must be 1–${max} characters`);
+  z
+    .string(notNull("a string"))
+    .trim()
+    .min(1, `must be 1–${max} characters`)
+    .max(max, `must be 1–${max} characters`)
+    .refine(...NO_NUL);
 const httpUrl = z
   .string(notNull("a string"))
   .trim()
   .max(2048, "must be at most 2048 characters")
+  .refine(...NO_NUL)
   .refine((value) => {
     try {
       const url = new URL(value);
@@ -257,6 +265,12 @@ export function validateId(raw: string, path = "id"): string {
   const id = check(idSchema, raw, path, fields);
   assertValid(fields);
   return id as string;
+}
+
+/** A paging cursor (any string the database can compare: no U+0000), or BAD_USER_INPUT. */
+export function validateCursor(raw: string, path: string): string {
+  if (NO_NUL[0](raw)) return raw;
+  throw badUserInput({ [path]: NO_NUL[1] });
 }
 
 /** Integer arguments, each within its [min, max], or BAD_USER_INPUT naming every one out of range. */
