@@ -11,6 +11,7 @@ import { createTokenAuth } from "./auth.ts";
 import { type Context, createContext, type GraphQLDeps } from "./context.ts";
 import { maskError, unauthenticated } from "./errors.ts";
 import { schema } from "./index.ts";
+import { requestGuards } from "./request-guards.ts";
 
 export type { GraphQLDeps } from "./context.ts";
 
@@ -45,6 +46,7 @@ export function createGraphQLHandler(deps: GraphQLDeps) {
     },
     plugins: [
       operationMetrics(deps.observeOperation),
+      requestGuards(),
       {
         onRequest({ request, endResponse, fetchAPI }) {
           if (Number(request.headers.get("content-length")) > MAX_GRAPHQL_BODY_BYTES) {
