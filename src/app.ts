@@ -1,6 +1,7 @@
 // Builds the HTTP server: /v1/delivery (plain node:http, the hot path), health and readiness, and
 // whatever request listeners the runtime mounts (GraphQL, metrics). Never listens by itself.
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import { createDeliveryHandler, type DeliveryObserver, type SnapshotSource } from "./delivery/handler.ts";
 
 export type Listener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -31,7 +32,13 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 export function createApp(options: AppOptions): http.Server {
   const delivery = createDeliveryHandler(options.index, options.observeDelivery);
   const routes = options.routes ?? {};
-  const server = http.createServer((req, res) => {
+  // No Host on HTTP/1.1 is still refused (below), but with a JSON body like every other error.
+  const server = http.createServer({ requireHostHeader: false }, (req, res) => {
+    if (req.headers.host === undefined && req.httpVersion === "1.1") {
+      req.resume();
+      res.setHeader("Connection", "close");
+      return sendJson(res, 400, { error: "missing Host header" });
+    }
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const path = q === -1 ? url : url.slice(0, q);
@@ -50,13 +57,25 @@ export function createApp(options: AppOptions): http.Server {
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
-  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+  // Requests Node answers by itself (unparsable, an unknown Expect, CONNECT) get a JSON error too.
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
     if (!socket.writable) return socket.destroy();
-    const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
-    const body = JSON.stringify({ error: status === 431 ? "request headers too large" : "bad request" });
-    socket.end(
-      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    if (error.code === "HPE_HEADER_OVERFLOW") return endRaw(socket, 431, "request headers too large");
+    endRaw(socket, 400, "bad request");
   });
+  server.on("checkExpectation", (req: IncomingMessage, res: ServerResponse) => {
+    req.resume();
+    res.setHeader("Connection", "close");
+    sendJson(res, 417, { error: "unsupported Expect header" });
+  });
+  server.on("connect", (_req: IncomingMessage, socket: Duplex) => endRaw(socket, 405, "method CONNECT not allowed"));
   return server;
+}
+
+/** A JSON error written straight to a socket that has no ServerResponse, then closed. */
+function endRaw(socket: Duplex, status: number, error: string): void {
+  const body = JSON.stringify({ error });
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
