@@ -17,6 +17,8 @@ export interface AppOptions {
   observeDelivery?: DeliveryObserver;
   /** Other routes by exact path, e.g. "/graphql", "/metrics". */
   routes?: Record<string, Listener>;
+  /** True once the port is closing: every response then closes its connection. */
+  closing?: () => boolean;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -34,6 +36,7 @@ export function createApp(options: AppOptions): http.Server {
   const routes = options.routes ?? {};
   // No Host on HTTP/1.1 is still refused (below), but with a JSON body like every other error.
   const server = http.createServer({ requireHostHeader: false }, (req, res) => {
+    if (options.closing?.()) res.setHeader("Connection", "close");
     if (req.headers.host === undefined && req.httpVersion === "1.1") {
       req.resume();
       res.setHeader("Connection", "close");

@@ -36,6 +36,10 @@ const envSchema = z.object({
   ),
   NODE_ENV: z.preprocess(blankAsUnset, z.string().default("production")),
   EMBEDDED_DATA_DIR: z.preprocess(blankAsUnset, z.string().default(".data/pglite")),
+  /** On SIGTERM: keep serving (with Connection: close, /readyz 503) this long before closing the port. */
+  SHUTDOWN_DRAIN_MS: z.preprocess(blankAsUnset, z.coerce.number().int().min(0).max(60_000).default(1000)),
+  /** Then wait at most this long for in-flight requests before cutting connections. */
+  SHUTDOWN_TIMEOUT_MS: z.preprocess(blankAsUnset, z.coerce.number().int().min(0).max(120_000).default(10_000)),
   INDEX_POLL_MS: z.preprocess(blankAsUnset, z.coerce.number().int().min(50).max(60_000).default(1000)),
   /** Log every SQL statement at debug level (query counts in tests, diagnosing N+1). */
   LOG_SQL: z.preprocess(blankAsUnset, bool.default(false)),

@@ -1,5 +1,5 @@
 // One replica: database, index, HTTP server. Built from a Config; listens; stops cleanly.
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
 import { openDatabase } from "./database.ts";
@@ -21,6 +21,7 @@ const RETRY_MAX_MS = 10_000;
 
 export async function startReplica(config: Config, log: Logger): Promise<Replica> {
   const database = await openDatabase(config, log);
+  const shutdown = new AbortController();
   const bus = createBus(config, log);
   const replicas = new ReplicaRegistry(config.REPLICA_ID);
   let presence: Presence | undefined;
@@ -45,6 +46,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
     config,
     log,
     replicas,
+    shutdown: shutdown.signal,
     observeOperation: metrics.graphqlOperation,
     afterCommit: createPropagation({
       sync,
@@ -56,11 +58,15 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
     }),
   });
 
+  let draining = false;
+  let closing = false;
   const server = createApp({
+    closing: () => closing,
     index: sync,
     // Ready once an index is loaded, and still ready (degraded) when Postgres or Redis is down:
     // delivery answers from memory either way.
     readiness: () => {
+      if (draining) return { ready: false, detail: { reason: "shutting down" } };
       const postgres = sync.databaseReachable ? "up" : `down: ${sync.lastError}`;
       const redis = bus.redis ? (bus.connected() ? "up" : "down") : "in-process";
       if (!sync.snapshot) {
@@ -110,14 +116,25 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
   return {
     port,
     async stop() {
+      // 1. Drain: /readyz says 503 so balancers stop sending new clients; everything is still served.
+      draining = true;
+      await new Promise((r) => setTimeout(r, config.SHUTDOWN_DRAIN_MS));
+      // 2. Close: subscriptions end (WebSocket close frame 1001, SSE streams complete), the port closes,
+      //    every further response closes its keep-alive connection, in-flight requests finish (bounded),
+      //    then the pools are released.
       stopping = true;
       sync.stopPolling();
       presence?.stop();
+      shutdown.abort();
       await websockets.close();
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), 5_000).unref();
+        // net.Server's close, not http.Server's: the latter also drops idle keep-alive sockets at once,
+        // racing clients that are sending on them. Instead each gets one more answer, with
+        // Connection: close; sockets still idle a moment later are closed.
+        closing = true;
+        net.Server.prototype.close.call(server, () => resolve());
+        setTimeout(() => server.closeIdleConnections(), 1_000).unref();
+        setTimeout(() => server.closeAllConnections(), config.SHUTDOWN_TIMEOUT_MS).unref();
       });
       await loaded.catch(() => undefined);
       await graphql.dispose();

@@ -16,6 +16,8 @@ export interface GraphQLDeps {
   config: Config;
   log: Logger;
   replicas: ReplicaRegistry;
+  /** Aborted when the process shuts down: long-lived subscriptions end. */
+  shutdown?: AbortSignal;
   /** Counts each executed operation (metrics). */
   observeOperation?: (type: string, name: string | undefined, outcome: "ok" | "error") => void;
   /**
@@ -31,6 +33,7 @@ export interface Context {
   readonly sync: IndexSync;
   readonly config: Config;
   readonly replicas: ReplicaRegistry;
+  readonly shutdown?: AbortSignal;
   afterCommit(version: number): Promise<boolean>;
   readonly loaders: Loaders;
 }
@@ -43,6 +46,7 @@ export function createContext(deps: GraphQLDeps, role: Role): Context {
     sync: deps.sync,
     config: deps.config,
     replicas: deps.replicas,
+    shutdown: deps.shutdown,
     afterCommit: (version) => deps.afterCommit(version),
     get loaders() {
       loaders ??= createLoaders(deps.db);

@@ -1,7 +1,8 @@
 // Malformed /graphql requests are the client's error (4xx, coded), never "Unexpected error.":
 // - GET/form parameters whose `variables`/`extensions` are not JSON (Yoga's parser throws a bare
 //   SyntaxError there, which would be masked as INTERNAL_SERVER_ERROR);
-// - documents nested so deeply that graphql-js's recursive parser overflows the stack (RangeError).
+// - documents nested so deeply that graphql-js's recursive parser overflows the stack (RangeError);
+// - a POST of a content type Yoga cannot parse (an empty 415 otherwise).
 import { GraphQLError, type Source } from "graphql";
 import { createGraphQLError, type Plugin } from "graphql-yoga";
 
@@ -10,8 +11,12 @@ export const MAX_DOCUMENT_NESTING = 128;
 
 export function requestGuards(): Plugin {
   return {
-    onRequestParse({ requestParser, setRequestParser }) {
-      if (!requestParser) return;
+    onRequestParse({ request, requestParser, setRequestParser, endResponse, fetchAPI }) {
+      if (!requestParser) {
+        // Yoga answers a POST of a content type it cannot parse with an empty 415.
+        if (request.method === "POST") endResponse(unsupportedMediaType(request, fetchAPI));
+        return;
+      }
       const parse = requestParser;
       setRequestParser(async (request) => {
         try {
@@ -36,6 +41,13 @@ export function requestGuards(): Plugin {
       });
     },
   };
+}
+
+function unsupportedMediaType(request: Request, fetchAPI: { Response: typeof Response }): Response {
+  const type = request.headers.get("content-type");
+  const message = `unsupported content-type ${type === null ? "(none)" : JSON.stringify(type.slice(0, 100))}; send application/json`;
+  const body = JSON.stringify({ errors: [{ message, extensions: { code: "BAD_REQUEST" } }] });
+  return new fetchAPI.Response(body, { status: 415, headers: { "content-type": "application/json; charset=utf-8" } });
 }
 
 /** The deepest bracket nesting outside strings and comments (unbalanced input is the parser's to report). */

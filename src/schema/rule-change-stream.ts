@@ -29,6 +29,10 @@ function readAfter(ctx: Context, last: number) {
  */
 export function streamRuleChanges(ctx: Context, since: number): AsyncIterableIterator<ChangeLogItemWithAt> {
   const abort = new AbortController();
+  // Shutdown ends the stream too: an SSE subscriber gets a clean `complete`, not a cut connection.
+  const stop = () => abort.abort();
+  ctx.shutdown?.addEventListener("abort", stop, { once: true });
+  abort.signal.addEventListener("abort", () => ctx.shutdown?.removeEventListener("abort", stop), { once: true });
   const source = read(ctx, since, abort.signal);
   return {
     next: () => source.next(),

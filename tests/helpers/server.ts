@@ -25,7 +25,15 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   // One process (not the tsx CLI, which runs the app in a child): signals, SIGKILL included, reach the app.
   const child = spawn(process.execPath, ["--import", "tsx", "src/index.ts"], {
     cwd: ROOT,
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", INDEX_POLL_MS: "200", ...options.env },
+    env: {
+      ...process.env,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "info",
+      INDEX_POLL_MS: "200",
+      SHUTDOWN_DRAIN_MS: "0",
+      ...options.env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const logs: unknown[] = [];
