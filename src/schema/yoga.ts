@@ -3,11 +3,13 @@
 
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { type ExecutionArgs, GraphQLError, getOperationAST } from "graphql";
+import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { useServer } from "graphql-ws/use/ws";
 import { createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { WebSocketServer } from "ws";
 import type { Logger } from "../logger.ts";
 import { createTokenAuth } from "./auth.ts";
+import { requestLog } from "./request-log.ts";
 import { type Context, createContext, type GraphQLDeps } from "./context.ts";
 import { maskError, unauthenticated } from "./errors.ts";
 import { schema } from "./index.ts";
@@ -45,6 +47,16 @@ export function createGraphQLHandler(deps: GraphQLDeps) {
       error: (...args) => toPino(log, "error", args),
     },
     plugins: [
+      requestLog(log),
+      // Bounds on what one operation may ask for (depth, cost, aliases, tokens, directives).
+      EnvelopArmorPlugin({
+        maxDepth: { n: 12, ignoreIntrospection: true },
+        costLimit: { maxCost: 5_000, ignoreIntrospection: true },
+        maxAliases: { n: 15 },
+        maxDirectives: { n: 20 },
+        maxTokens: { n: 5_000 },
+        blockFieldSuggestion: { enabled: deps.config.NODE_ENV === "production" },
+      }),
       operationMetrics(deps.observeOperation),
       requestGuards(),
       {
