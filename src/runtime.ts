@@ -5,6 +5,7 @@ import type { Config } from "./config.ts";
 import { openDatabase } from "./database.ts";
 import type { Logger } from "./logger.ts";
 import { attachGraphQLWebSocket, createGraphQLHandler } from "./schema/yoga.ts";
+import { createDeliveryStats } from "./stats/stats.ts";
 import { createBus } from "./sync/bus.ts";
 import { IndexSync } from "./sync/index-sync.ts";
 import { createPropagation } from "./sync/propagation.ts";
@@ -23,6 +24,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
   const database = await openDatabase(config, log);
   const shutdown = new AbortController();
   const bus = createBus(config, log);
+  const stats = createDeliveryStats(config, log);
   const replicas = new ReplicaRegistry(config.REPLICA_ID);
   let presence: Presence | undefined;
   let metrics: Metrics | undefined;
@@ -48,6 +50,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
     replicas,
     shutdown: shutdown.signal,
     observeOperation: metrics.graphqlOperation,
+    stats: stats.store,
     afterCommit: createPropagation({
       sync,
       bus,
@@ -78,7 +81,10 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
         detail: { version: sync.snapshot.version, campaigns: sync.snapshot.campaignCount, degraded, postgres, redis },
       };
     },
-    observeDelivery: metrics.observeDelivery,
+    observeDelivery: (status, startedAt, campaignIds) => {
+      metrics?.observeDelivery(status, startedAt);
+      stats.count(campaignIds);
+    },
     routes: {
       "/graphql": graphql,
       "/metrics": (req, res) => {
@@ -138,6 +144,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
       });
       await loaded.catch(() => undefined);
       await graphql.dispose();
+      await stats.stop();
       await bus.close();
       await database.close();
     },

@@ -3,6 +3,8 @@
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import type { Logger } from "../logger.ts";
+import { createStatsLoader, type StatsLoader } from "../stats/loader.ts";
+import { createMemoryStatsStore, type StatsStore } from "../stats/store.ts";
 import type { IndexSync } from "../sync/index-sync.ts";
 import type { ReplicaRegistry } from "../sync/replicas.ts";
 import { createLoaders, type Loaders } from "./loaders.ts";
@@ -25,6 +27,8 @@ export interface GraphQLDeps {
    * allocated. Resolves to `propagated` (CONTRACT §4 "read your write").
    */
   afterCommit(version: number): Promise<boolean>;
+  /** Delivery stats (Campaign.stats); absent → an empty in-process store. */
+  stats?: StatsStore;
 }
 
 export interface Context {
@@ -36,10 +40,13 @@ export interface Context {
   readonly shutdown?: AbortSignal;
   afterCommit(version: number): Promise<boolean>;
   readonly loaders: Loaders;
+  /** Campaign.stats reads, batched per request (one Redis round trip). */
+  readonly statsLoader: StatsLoader;
 }
 
 export function createContext(deps: GraphQLDeps, role: Role): Context {
   let loaders: Loaders | undefined;
+  let statsLoader: StatsLoader | undefined;
   return {
     role,
     db: deps.db,
@@ -51,6 +58,11 @@ export function createContext(deps: GraphQLDeps, role: Role): Context {
     get loaders() {
       loaders ??= createLoaders(deps.db);
       return loaders;
+    },
+    get statsLoader() {
+      deps.stats ??= createMemoryStatsStore();
+      statsLoader ??= createStatsLoader(deps.stats);
+      return statsLoader;
     },
   };
 }

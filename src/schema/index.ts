@@ -5,6 +5,7 @@ import "./root.ts";
 import "./targeting.ts";
 import "./campaign.ts";
 import "./campaign-mutations.ts";
+import "./campaign-stats.ts";
 import "./category.ts";
 import "./delivery.ts";
 import "./rule-change.ts";

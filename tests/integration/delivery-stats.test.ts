@@ -1,0 +1,154 @@
+// Delivery stats across replicas: each replica counts in memory and flushes to shared Redis; the
+// GraphQL Campaign.stats sums every replica's counts, and a page of 100 campaigns costs one round trip.
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
+import { ADMIN_TOKEN, deliver, graphqlClient, type Loose } from "../helpers/graphql.ts";
+import { type PrivateRedis, SHARED_REDIS_URL, startPrivateRedis, uniquePrefix } from "../helpers/redis.ts";
+import { type RunningServer, startServer, waitUntil } from "../helpers/server.ts";
+
+const IMPORT = `mutation($campaigns: [CreateCampaignInput!]!) { importCampaigns(campaigns: $campaigns) { version propagated } }`;
+const STATS = `query($first: Int) { campaigns(first: $first) { id stats { servedLastMinute servedLastHour series(minutes: 5) } } }`;
+
+const campaign = (id: string, app: string) => ({
+  id,
+  name: id,
+  imageUrl: `https://cdn.example/${id}.png`,
+  cta: "Go",
+  targeting: { include: { apps: [app] } },
+});
+
+describe("two replicas sharing Redis", () => {
+  let database: TestDatabase;
+  let replicas: RunningServer[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const env = {
+      DATABASE_URL: database.url,
+      REDIS_URL: SHARED_REDIS_URL,
+      REDIS_PREFIX: uniquePrefix("stats"),
+      ADMIN_TOKEN,
+      PROPAGATION_TIMEOUT_MS: "3000",
+    };
+    replicas = await Promise.all(["A", "B"].map((id) => startServer({ env: { ...env, REPLICA_ID: id } })));
+  });
+
+  afterAll(async () => {
+    await Promise.all(replicas.map((r) => r.stop()));
+    await database?.drop();
+  });
+
+  it("servedLastMinute sums every replica's deliveries within 2 s", async () => {
+    const gql = graphqlClient(replicas[0]!.url);
+    const created = await gql(IMPORT, { campaigns: [campaign("one", "app-one"), campaign("two", "app-two")] });
+    expect(created.data?.importCampaigns.propagated).toBe(true);
+
+    const N = 60;
+    const answers = await Promise.all(
+      Array.from({ length: N }, (_, i) =>
+        deliver(replicas[i % 2]!.url, i % 3 === 0 ? "app-two" : "app-one", "ios", "US"),
+      ),
+    );
+    expect(answers.every((a) => a.cids.length === 1)).toBe(true);
+    const expected = { one: answers.filter((a) => a.cids[0] === "one").length, two: N / 3 };
+
+    const started = Date.now();
+    let campaigns: Loose[] = [];
+    await waitUntil(
+      async () => {
+        campaigns = (await gql(STATS)).data?.campaigns ?? [];
+        return campaigns.reduce((sum, c) => sum + c.stats.servedLastMinute, 0) === N;
+      },
+      2_000,
+      50,
+    );
+    console.log(`stats of ${N} deliveries over 2 replicas visible after ${Date.now() - started} ms`);
+    const byId = Object.fromEntries(campaigns.map((c) => [c.id, c.stats]));
+    expect(byId.one.servedLastMinute).toBe(expected.one);
+    expect(byId.two.servedLastMinute).toBe(expected.two);
+    expect(byId.one.servedLastHour).toBe(expected.one);
+    expect(byId.one.series).toHaveLength(5);
+    expect(byId.one.series.reduce((a: number, b: number) => a + b, 0)).toBe(expected.one);
+    // The other replica reads the same shared buckets.
+    const fromB = (await graphqlClient(replicas[1]!.url)(STATS)).data?.campaigns as Loose[];
+    expect(fromB.map((c) => c.stats.servedLastMinute)).toEqual(campaigns.map((c) => c.stats.servedLastMinute));
+  });
+
+  it("rejects a series window outside 1–1440 minutes", async () => {
+    const res = await graphqlClient(replicas[0]!.url)(`{ campaigns { stats { series(minutes: 0) } } }`);
+    expect(res.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+  });
+});
+
+describe("Campaign.stats batching (private Redis)", () => {
+  let database: TestDatabase;
+  let redis: PrivateRedis;
+  let server: RunningServer;
+  let monitor: Redis | undefined;
+
+  beforeAll(async () => {
+    [database, redis] = await Promise.all([createTestDatabase(), startPrivateRedis()]);
+    server = await startServer({ env: { DATABASE_URL: database.url, REDIS_URL: redis.url, ADMIN_TOKEN } });
+    const campaigns = Array.from({ length: 100 }, (_, i) => campaign(`c${String(i).padStart(3, "0")}`, `app${i}`));
+    expect((await graphqlClient(server.url)(IMPORT, { campaigns })).errors).toBeUndefined();
+  });
+
+  afterAll(async () => {
+    monitor?.disconnect();
+    await server?.stop();
+    await redis?.stop();
+    await database?.drop();
+  });
+
+  /** Every command a client (not a script) sent that touches a stats bucket, while `work` runs. */
+  async function statsCommands(work: () => Promise<void>): Promise<string[][]> {
+    const seen: string[][] = [];
+    monitor = await new Redis(redis.url).monitor();
+    monitor.on("monitor", (_time: string, args: string[], source: string) => {
+      if (source !== "lua" && args.some((a) => a.includes("{stats}"))) seen.push(args);
+    });
+    // MONITOR only streams what runs after it is set up: a marker command proves it is live.
+    const marker = `{stats}:marker:${Math.random()}`;
+    const probe = new Redis(redis.url);
+    await waitUntil(async () => {
+      await probe.get(marker);
+      return seen.some((args) => args.includes(marker));
+    }, 5_000);
+    seen.length = 0;
+    await work();
+    await probe.get(`${marker}:end`);
+    await waitUntil(() => seen.some((args) => args.includes(`${marker}:end`)), 5_000);
+    probe.disconnect();
+    monitor.disconnect();
+    monitor = undefined;
+    return seen.filter((args) => !args.some((a) => a.startsWith(marker)));
+  }
+
+  it("loads the stats of 100 campaigns with ONE Redis command", async () => {
+    let campaigns: Loose[] = [];
+    const commands = await statsCommands(async () => {
+      const res = await graphqlClient(server.url)(STATS, { first: 100 });
+      expect(res.errors).toBeUndefined();
+      campaigns = res.data?.campaigns;
+    });
+    expect(campaigns).toHaveLength(100);
+    expect(commands).toHaveLength(1);
+    const [command] = commands as [string[]];
+    expect(command[0]?.toLowerCase()).toBe("eval");
+    // 61 minute buckets (the widest window asked: servedLastHour), then the 100 campaign ids.
+    expect(command[2]).toBe("61");
+    expect(command.slice(3 + 61).sort()).toEqual(campaigns.map((c) => c.id).sort());
+  });
+
+  it("counts deliveries on this replica and reads them back", async () => {
+    for (let i = 0; i < 3; i++) await deliver(server.url, "app7", "android", "FR");
+    const gql = graphqlClient(server.url);
+    await waitUntil(
+      async () =>
+        (await gql(`{ campaign(id: "c007") { stats { servedLastMinute } } }`)).data?.campaign.stats.servedLastMinute ===
+        3,
+      2_000,
+    );
+  });
+});

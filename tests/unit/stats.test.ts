@@ -1,0 +1,92 @@
+// The stats pieces without Redis: hot-path counter, flusher (failure keeps counts), in-process store
+// and the request-scoped loader (one read for any number of keys and windows).
+import { describe, expect, it, vi } from "vitest";
+import { createLogger } from "../../src/logger.ts";
+import { DeliveryCounter, type MinuteCounts } from "../../src/stats/counter.ts";
+import { startFlusher } from "../../src/stats/flusher.ts";
+import { createStatsLoader } from "../../src/stats/loader.ts";
+import { MINUTE_MS, minuteOf, sumNewest } from "../../src/stats/minutes.ts";
+import { createMemoryStatsStore, type StatsStore } from "../../src/stats/store.ts";
+
+const log = createLogger("silent");
+const plain = (counts: MinuteCounts) =>
+  Object.fromEntries([...counts].map(([minute, byId]) => [minute, Object.fromEntries(byId)]));
+
+describe("DeliveryCounter", () => {
+  it("counts each served campaign in the bucket of its minute", () => {
+    const counter = new DeliveryCounter();
+    const t = 100 * MINUTE_MS;
+    counter.count(["a", "b"], t);
+    counter.count(["a"], t + 59_999);
+    counter.count(["a"], t + MINUTE_MS);
+    counter.count([], t);
+    expect(plain(counter.take())).toEqual({ 100: { a: 2, b: 1 }, 101: { a: 1 } });
+    expect(counter.take().size).toBe(0);
+  });
+
+  it("merges counts put back after a failed flush with the ones counted meanwhile", () => {
+    const counter = new DeliveryCounter();
+    const t = 100 * MINUTE_MS;
+    counter.count(["a"], t);
+    const taken = counter.take();
+    counter.count(["a"], t + 1);
+    counter.restore(taken);
+    counter.count(["a"], t + 2);
+    expect(plain(counter.take())).toEqual({ 100: { a: 3 } });
+  });
+});
+
+describe("flusher", () => {
+  it("keeps counting while the store fails and writes everything on the next flush that works", async () => {
+    const memory = createMemoryStatsStore();
+    let down = true;
+    const store: StatsStore = {
+      ...memory,
+      add: (counts) => (down ? Promise.reject(new Error("redis down")) : memory.add(counts)),
+    };
+    const counter = new DeliveryCounter();
+    const flusher = startFlusher(counter, store, log, 60_000);
+    counter.count(["a"]);
+    await flusher.flush();
+    counter.count(["a", "b"]);
+    await flusher.flush();
+    down = false;
+    await flusher.flush();
+    await flusher.stop();
+    const [a, b] = await memory.read(["a", "b"], minuteOf(Date.now()), 2);
+    expect(sumNewest(a!, 2)).toBe(2);
+    expect(sumNewest(b!, 2)).toBe(1);
+  });
+});
+
+describe("stats loader", () => {
+  it("reads all keys of a request in one store call, over the widest window", async () => {
+    const store = createMemoryStatsStore();
+    const now = 500 * MINUTE_MS + 10;
+    await store.add(
+      new Map([
+        [498, new Map([["a", 1]])],
+        [
+          500,
+          new Map([
+            ["a", 2],
+            ["b", 5],
+          ]),
+        ],
+      ]),
+    );
+    const read = vi.spyOn(store, "read");
+    const loader = createStatsLoader(store, () => now);
+    const [a3, b2, a61] = await Promise.all([
+      loader.load({ campaignId: "a", minutes: 3 }),
+      loader.load({ campaignId: "b", minutes: 2 }),
+      loader.load({ campaignId: "a", minutes: 61 }),
+    ]);
+    expect(read).toHaveBeenCalledTimes(1);
+    expect(read).toHaveBeenCalledWith(["a", "b"], 500, 61);
+    expect(a3).toEqual([1, 0, 2]);
+    expect(b2).toEqual([0, 5]);
+    expect(a61).toHaveLength(61);
+    expect(sumNewest(a61, 61)).toBe(3);
+  });
+});
