@@ -40,6 +40,11 @@ const envSchema = z.object({
   SHUTDOWN_DRAIN_MS: z.preprocess(blankAsUnset, z.coerce.number().int().min(0).max(60_000).default(1000)),
   /** Then wait at most this long for in-flight requests before cutting connections. */
   SHUTDOWN_TIMEOUT_MS: z.preprocess(blankAsUnset, z.coerce.number().int().min(0).max(120_000).default(10_000)),
+  /** Worker processes sharing the port (node:cluster): a number, or "auto" for one per core. */
+  WORKERS: z.preprocess(
+    (v) => (v === "auto" ? os.availableParallelism() : blankAsUnset(v)),
+    z.coerce.number().int().min(1).max(64).default(1),
+  ),
   INDEX_POLL_MS: z.preprocess(blankAsUnset, z.coerce.number().int().min(50).max(60_000).default(1000)),
   /** Log every SQL statement at debug level (query counts in tests, diagnosing N+1). */
   LOG_SQL: z.preprocess(blankAsUnset, bool.default(false)),
@@ -54,6 +59,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new ConfigError(`invalid ${String(issue?.path[0])}: ${issue?.message}`);
+  }
+  if (parsed.data.WORKERS > 1 && !parsed.data.DATABASE_URL) {
+    // PGlite serves one process; several workers need a real Postgres.
+    throw new ConfigError("invalid WORKERS: more than one worker needs DATABASE_URL (the embedded Postgres serves one process)");
   }
   return Object.freeze(parsed.data);
 }

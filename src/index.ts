@@ -1,4 +1,6 @@
 // Boot: read the config (a bad value exits at once with one line), start the replica, stop on signals.
+import cluster from "node:cluster";
+import { runPrimary } from "./cluster/primary.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
 import { startReplica } from "./runtime.ts";
@@ -13,23 +15,31 @@ try {
 }
 
 const log = createLogger(config.LOG_LEVEL);
-const replica = await startReplica(config, log).catch((error: unknown) => {
-  log.fatal({ err: error }, "cannot start");
-  process.exit(1);
-});
+if (config.WORKERS > 1 && cluster.isPrimary) {
+  runPrimary(config, log);
+} else {
+  await runReplica();
+}
 
-let stopping = false;
-for (const signal of ["SIGTERM", "SIGINT"] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, "shutting down");
-    replica.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        log.error({ err: error }, "unclean shutdown");
-        process.exit(1);
-      },
-    );
+async function runReplica(): Promise<void> {
+  const replica = await startReplica(config, log).catch((error: unknown) => {
+    log.fatal({ err: error }, "cannot start");
+    process.exit(1);
   });
+
+  let stopping = false;
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, "shutting down");
+      replica.stop().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          log.error({ err: error }, "unclean shutdown");
+          process.exit(1);
+        },
+      );
+    });
+  }
 }

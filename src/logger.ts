@@ -4,7 +4,7 @@ import { pino } from "pino";
 export function createLogger(level: string) {
   return pino({
     level,
-    base: { service: "bullseye" },
+    base: { service: "bullseye", pid: process.pid },
     redact: ["req.headers.authorization", "headers.authorization", "authorization", "token"],
   });
 }

@@ -1,9 +1,11 @@
 // The fan-out bus between replicas: Redis pub/sub through graphql-redis-subscriptions, or an in-process
 // PubSub when REDIS_URL is unset (one replica). Messages are hints: the change log in Postgres stays the
 // truth, so a lost message only delays a replica until its next log poll.
+import cluster from "node:cluster";
 import { PubSub, type PubSubEngine } from "graphql-subscriptions";
 import { RedisPubSub } from "graphql-redis-subscriptions";
 import { Cluster, Redis, type RedisOptions } from "ioredis";
+import { IpcPubSub } from "../cluster/ipc-pubsub.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
 
@@ -38,6 +40,10 @@ export function createBus(config: Config, log: Logger): Bus {
     replica: `${config.REDIS_PREFIX}replicas`,
   };
   if (!config.REDIS_URL) {
+    if (cluster.isWorker) {
+      // Workers of one host without Redis: the cluster primary relays messages between them.
+      return engineBus(new IpcPubSub(), channel, false, () => true, () => undefined, async () => undefined);
+    }
     log.warn("REDIS_URL is not set: using in-process pub/sub. Single replica only.");
     return engineBus(new PubSub(), channel, false, () => true, () => undefined, async () => undefined);
   }
