@@ -3,9 +3,11 @@ import net, { type AddressInfo } from "node:net";
 import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
 import { openDatabase } from "./database.ts";
+import { createDb } from "./db/client.ts";
 import type { Logger } from "./logger.ts";
 import { attachGraphQLWebSocket, createGraphQLHandler } from "./schema/yoga.ts";
 import { createDeliveryStats } from "./stats/stats.ts";
+import { dashboardRoutes } from "./dashboard/static.ts";
 import { createBus } from "./sync/bus.ts";
 import { IndexSync } from "./sync/index-sync.ts";
 import { createPropagation } from "./sync/propagation.ts";
@@ -28,7 +30,9 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
   const replicas = new ReplicaRegistry(config.REPLICA_ID);
   let presence: Presence | undefined;
   let metrics: Metrics | undefined;
+  const replicaDb = config.DATABASE_REPLICA_URL ? createDb(config.DATABASE_REPLICA_URL) : undefined;
   const sync = new IndexSync(database.db, log, {
+    replicaDb,
     onApplied: (snapshot, how, seconds) => {
       presence?.announce(snapshot.version);
       metrics?.indexApplied(how, seconds);
@@ -86,6 +90,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
       stats.count(campaignIds);
     },
     routes: {
+      ...dashboardRoutes(),
       "/graphql": graphql,
       "/metrics": (req, res) => {
         metrics?.handle(req, res).catch((error: unknown) => {
@@ -146,6 +151,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
       await graphql.dispose();
       await stats.stop();
       await bus.close();
+      await replicaDb?.$disconnect();
       await database.close();
     },
   };

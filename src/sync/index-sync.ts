@@ -5,13 +5,21 @@ import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import type { Db } from "../db/client.ts";
 import { type SnapshotOptions, TargetingSnapshot } from "../delivery/snapshot.ts";
-import { loadChangesSince, loadFullIndexData } from "../store/targeting-store.ts";
+import { type ChangesSince, loadChangesSince, loadFullIndexData } from "../store/targeting-store.ts";
 
 export interface IndexSyncOptions extends SnapshotOptions {
   /** Above this many changed entities, rebuild from a full read instead of applying one by one. */
   maxIncrementalItems?: number;
   onApplied?: (snapshot: TargetingSnapshot, how: "full" | "delta", seconds: number) => void;
+  /**
+   * A read replica (DATABASE_REPLICA_URL) to load from. A read that finds it behind the version this
+   * replica needs (or behind what it already serves) is retried briefly, then made on the primary.
+   */
+  replicaDb?: Db;
 }
+
+const REPLICA_ATTEMPTS = 4;
+const REPLICA_RETRY_MS = 25;
 
 export class IndexSync {
   snapshot: TargetingSnapshot | null = null;
@@ -22,6 +30,8 @@ export class IndexSync {
   private queued: Promise<TargetingSnapshot> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly applied = new EventEmitter().setMaxListeners(0);
+  /** The newest version known to exist (announced or waited for): a replica read must reach it. */
+  private target = 0;
 
   constructor(
     private readonly db: Db,
@@ -33,8 +43,9 @@ export class IndexSync {
     return this.snapshot?.version ?? 0;
   }
 
-  /** Brings the snapshot up to the latest committed version. */
-  refresh(): Promise<TargetingSnapshot> {
+  /** Brings the snapshot up to the latest committed version (at least `target`, when known). */
+  refresh(target = 0): Promise<TargetingSnapshot> {
+    this.target = Math.max(this.target, target);
     if (this.queued) return this.queued;
     const run = this.tail.then(async () => {
       this.queued = null;
@@ -56,8 +67,8 @@ export class IndexSync {
 
   /** Resolves once the applied version is at least `version`. */
   async waitFor(version: number): Promise<TargetingSnapshot> {
-    let snapshot = await this.refresh();
-    while (snapshot.version < version) snapshot = await this.refresh();
+    let snapshot = await this.refresh(version);
+    while (snapshot.version < version) snapshot = await this.refresh(version);
     return snapshot;
   }
 
@@ -105,26 +116,46 @@ export class IndexSync {
     this.timer = null;
   }
 
+  private async readChanges(current: TargetingSnapshot | null): Promise<ChangesSince> {
+    const read = async (db: Db): Promise<ChangesSince> =>
+      current
+        ? loadChangesSince(db, current.version, this.options.maxIncrementalItems ?? 500)
+        : { kind: "full", data: await loadFullIndexData(db) };
+    const replica = this.options.replicaDb;
+    if (replica) {
+      const floor = Math.max(this.target, current?.version ?? 0);
+      for (let attempt = 0; attempt < REPLICA_ATTEMPTS; attempt++) {
+        const changes = await read(replica).catch((error: unknown) => {
+          this.log.debug({ err: error }, "read replica unavailable; reading the primary");
+          return null;
+        });
+        if (!changes) break;
+        if (versionOf(changes) >= floor) return changes;
+        await new Promise((r) => setTimeout(r, REPLICA_RETRY_MS));
+      }
+    }
+    return read(this.db);
+  }
+
   private async refreshNow(): Promise<TargetingSnapshot> {
     const started = performance.now();
     const current = this.snapshot;
     let next: TargetingSnapshot;
     let how: "full" | "delta";
-    if (!current) {
-      const data = await loadFullIndexData(this.db);
+    const changes = await this.readChanges(current);
+    if (changes.kind === "current") {
+      if (current) return current;
+      throw new Error("unreachable: no snapshot and nothing to load");
+    }
+    if (changes.kind === "full") {
+      const { data } = changes;
       next = TargetingSnapshot.build(data.version, data.campaigns, data.categories, this.options);
       how = "full";
+    } else if (current) {
+      next = current.apply(changes.change);
+      how = "delta";
     } else {
-      const changes = await loadChangesSince(this.db, current.version, this.options.maxIncrementalItems ?? 500);
-      if (changes.kind === "current") return current;
-      if (changes.kind === "full") {
-        const { data } = changes;
-        next = TargetingSnapshot.build(data.version, data.campaigns, data.categories, this.options);
-        how = "full";
-      } else {
-        next = current.apply(changes.change);
-        how = "delta";
-      }
+      throw new Error("unreachable: a delta needs a snapshot");
     }
     // Another path may have installed a newer snapshot meanwhile; never go back.
     if (this.snapshot && this.snapshot.version >= next.version) return this.snapshot;
@@ -135,4 +166,10 @@ export class IndexSync {
     this.log.debug({ version: next.version, how, ms: Math.round(seconds * 1000) }, "index applied");
     return next;
   }
+}
+
+function versionOf(changes: ChangesSince): number {
+  if (changes.kind === "full") return changes.data.version;
+  if (changes.kind === "delta") return changes.change.version;
+  return changes.version;
 }

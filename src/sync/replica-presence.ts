@@ -23,12 +23,12 @@ export async function joinReplicas(
   registry: ReplicaRegistry,
   log: Logger,
 ): Promise<Presence> {
-  const refresh = (why: string) =>
-    sync.refresh().catch((error: unknown) => log.warn({ err: error, why }, "index refresh failed"));
+  const refresh = (why: string, target = 0) =>
+    sync.refresh(target).catch((error: unknown) => log.warn({ err: error, why }, "index refresh failed"));
   let newestAnnounced = 0;
   await bus.onChange((message) => {
     newestAnnounced = Math.max(newestAnnounced, message.version);
-    if (message.version > sync.version) refresh("change message");
+    if (message.version > sync.version) refresh("change message", message.version);
   });
   await bus.onReplica((message) => registry.record(message.id, message.version));
   bus.onReconnect(() => refresh("redis reconnected"));
