@@ -83,6 +83,8 @@ const OS_SHARE = 1 / 3;
 const MIN_APP_UNIVERSE = 10_000;
 const EMPTY: readonly never[] = Object.freeze([]);
 const DEFAULT_CACHE_ENTRIES = 50_000;
+/** Above this many changed entities the previous answers are not worth checking: start cold. */
+const MAX_INHERITED_CHANGES = 32;
 let visitCounter = 0;
 
 export interface SnapshotOptions {
@@ -94,6 +96,12 @@ export class TargetingSnapshot {
   readonly builtAt = new Date();
   readonly versionHeader: string;
   private readonly cache: LRUCache<string, MatchResult> | null;
+  /** The previous snapshot's answers and what changed since, for fromPrevious(). */
+  private inherited: {
+    cache: LRUCache<string, MatchResult>;
+    touched: readonly CompiledCampaign[];
+    appsInChangedCategories: ReadonlySet<string>;
+  } | null = null;
 
   private constructor(
     readonly version: number,
@@ -147,19 +155,22 @@ export class TargetingSnapshot {
     for (const [id, def] of change.categories) writer.setCategory(id, def ? def.apps : null);
     const stats = { categoryApps: writer.categoryApps, appCount: writer.appCategories.size };
     const campaigns = new Map(this.campaigns);
+    const touched: CompiledCampaign[] = [];
     for (const [id, def] of change.campaigns) {
       const previous = campaigns.get(id);
       if (previous) {
         writer.removeCampaign(previous);
         campaigns.delete(id);
+        touched.push(previous);
       }
       if (def && def.status === "ACTIVE") {
         const compiled = compile(def, stats);
         writer.addCampaign(compiled);
         campaigns.set(id, compiled);
+        touched.push(compiled);
       }
     }
-    return new TargetingSnapshot(
+    const next = new TargetingSnapshot(
       change.version,
       campaigns,
       writer.anchored,
@@ -168,16 +179,41 @@ export class TargetingSnapshot {
       writer.appCategories,
       this.options,
     );
+    if (this.cache && next.cache && touched.length + change.categories.size <= MAX_INHERITED_CHANGES) {
+      const apps = new Set<string>();
+      for (const id of change.categories.keys()) {
+        for (const app of this.categoryApps.get(id) ?? EMPTY) apps.add(app);
+        for (const app of next.categoryApps.get(id) ?? EMPTY) apps.add(app);
+      }
+      next.inherited = { cache: this.cache, touched, appsInChangedCategories: apps };
+    }
+    return next;
   }
 
   match(request: DeviceRequest, now = Date.now()): MatchResult {
     if (!this.cache) return this.evaluate(request, now);
     const key = `${request.app}\n${request.os}\n${request.country}`;
-    const cached = this.cache.get(key);
+    const cached = this.cache.get(key) ?? this.fromPrevious(key, request);
     if (cached && cached.validFrom <= now && now < cached.validUntil) return cached;
     const result = this.evaluate(request, now);
     this.cache.set(key, result);
     return result;
+  }
+
+  /**
+   * The previous snapshot's answer, when the change between them cannot affect this request: its app
+   * is in no changed category and no changed campaign (before or after) matches it. Keeps the answer
+   * cache warm across a small change instead of recomputing every request after each mutation.
+   */
+  private fromPrevious(key: string, request: DeviceRequest): MatchResult | undefined {
+    const inherited = this.inherited;
+    if (!inherited) return undefined;
+    const previous = inherited.cache.peek(key);
+    if (!previous || inherited.appsInChangedCategories.has(request.app)) return undefined;
+    const categories = this.appCategories.get(request.app) ?? EMPTY;
+    for (const campaign of inherited.touched) if (matchesRules(campaign, request, categories)) return undefined;
+    this.cache?.set(key, previous);
+    return previous;
   }
 
   private evaluate(request: DeviceRequest, now: number): MatchResult {

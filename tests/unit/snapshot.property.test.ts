@@ -103,20 +103,34 @@ describe("targeting snapshot", () => {
         let snapshot = TargetingSnapshot.build(1, before.campaigns, before.categories);
         const oldSnapshot = snapshot;
         const oldAnswers = requests.map((r) => oldSnapshot.match(r, NOW).campaignIds);
-        // Apply "after" as one change per entity: removals, replacements and additions.
+        // Apply "after" as one change per entity: removals, replacements and additions. Every
+        // intermediate snapshot answers (filling its cache, which the next one may inherit) and must
+        // agree with the contract for the catalog as it is at that step.
         const ids = new Set([...before.campaigns, ...after.campaigns].map((c) => c.id));
+        const currentCampaigns = new Map(before.campaigns.map((c) => [c.id, c]));
+        const currentCategories = new Map(before.categories.map((c) => [c.id, c]));
+        const checkStep = () => {
+          for (const r of requests) {
+            expect(snapshot.match(r, NOW).campaignIds).toEqual(
+              bruteForce([...currentCampaigns.values()], [...currentCategories.values()], r, NOW),
+            );
+          }
+        };
+        checkStep();
         let version = 1;
         for (const id of ids) {
           const def = after.campaigns.find((c) => c.id === id) ?? null;
           snapshot = snapshot.apply({ version: ++version, campaigns: new Map([[id, def]]), categories: new Map() });
+          if (def) currentCampaigns.set(id, def);
+          else currentCampaigns.delete(id);
+          checkStep();
         }
         for (const category of after.categories) {
           const def = category.apps.length ? category : null;
-          snapshot = snapshot.apply({
-            version: ++version,
-            campaigns: new Map(),
-            categories: new Map([[category.id, def]]),
-          });
+          snapshot = snapshot.apply({ version: ++version, campaigns: new Map(), categories: new Map([[category.id, def]]) });
+          if (def) currentCategories.set(category.id, def);
+          else currentCategories.delete(category.id);
+          checkStep();
         }
         const expectedCategories = after.categories.filter((c) => c.apps.length);
         const fresh = TargetingSnapshot.build(version, after.campaigns, expectedCategories);
