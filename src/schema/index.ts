@@ -9,5 +9,6 @@ import "./campaign-stats.ts";
 import "./category.ts";
 import "./delivery.ts";
 import "./rule-change.ts";
+import "./me.ts";
 
 export const schema = builder.toSchema({ sortSchema: false });
