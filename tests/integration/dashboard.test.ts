@@ -158,7 +158,8 @@ describe("dashboard", () => {
     await mkdir(path.join(ROOT, ".artifacts"), { recursive: true });
     await page.screenshot({ path: path.join(ROOT, ".artifacts/dashboard.png"), fullPage: true });
     if (process.env.UPDATE_DOCS_SCREENSHOT) {
-      await page.screenshot({ path: path.join(ROOT, "docs/dashboard.png"), type: "png" });
+      const clip = { x: 0, y: 0, width: 1366, height: 600 };
+      await page.screenshot({ path: path.join(ROOT, "docs/dashboard.png"), type: "png", clip });
     }
   });
 });
