@@ -18,6 +18,7 @@ export async function startTcpProxy(targetPort: number, targetHost = "127.0.0.1"
   let server: net.Server | undefined;
   const listen = () =>
     new Promise<void>((resolve, reject) => {
+      if (server?.listening) return resolve();
       server = net.createServer((client) => {
         const upstream = net.connect(targetPort, targetHost);
         sockets.add(client);

@@ -83,4 +83,25 @@ describe("Postgres outage", () => {
     expect(ready2.degraded).toBe(false);
     console.log(`postgres outage: ${answered} deliveries answered, ${failures} failed; mutation failed after ${elapsed} ms`);
   });
+
+  it("a replica started while Postgres is unreachable retries, says why, and becomes ready when it returns", async () => {
+    await proxy.cut();
+    const url = new URL(database.url);
+    url.port = String(proxy.port);
+    const late = await startServer({ env: { DATABASE_URL: url.toString(), ADMIN_TOKEN }, waitReady: false });
+    try {
+      await waitUntil(async () => (await fetch(`${late.url}/readyz`)).status === 503, 5_000);
+      const notReady = (await (await fetch(`${late.url}/readyz`)).json()) as { reason: string };
+      expect(notReady.reason).toMatch(/index not loaded/);
+      expect((await fetch(`${late.url}/healthz`)).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(late.logs.some((l) => (l as { msg?: string }).msg === "cannot load the index; retrying")).toBe(true);
+      await proxy.restore();
+      await waitUntil(async () => (await fetch(`${late.url}/readyz`)).status === 200, 15_000, 100);
+      expect((await deliver(late.url, "app", "ios", "US")).cids).toEqual(["after", "before"]);
+    } finally {
+      await proxy.restore().catch(() => undefined);
+      await late.stop();
+    }
+  });
 });
