@@ -28,7 +28,10 @@ async function gql(url: string, query: string, variables: Record<string, unknown
     headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` },
     body: JSON.stringify({ query, variables }),
   });
-  const body = (await res.json()) as { data?: Record<string, { version: number; propagated: boolean }>; errors?: unknown };
+  const body = (await res.json()) as {
+    data?: Record<string, { version: number; propagated: boolean }>;
+    errors?: unknown;
+  };
   if (body.errors) throw new Error(JSON.stringify(body.errors));
   return Object.values(body.data ?? {})[0] as { version: number; propagated: boolean };
 }
@@ -100,7 +103,9 @@ async function main(): Promise<void> {
     }
     console.log(`${versions.length} sequential mutations through replica A (3 replicas, ${CAMPAIGNS} campaigns):`);
     console.log(`  (a) ${stats("mutation latency", latencies)}; not propagated: ${unpropagated}`);
-    console.log(`  (b) ${stats("commit -> last replica applied", spread)} (target p99 <= 50 ms; log clock, 1 ms resolution)`);
+    console.log(
+      `  (b) ${stats("commit -> last replica applied", spread)} (target p99 <= 50 ms; log clock, 1 ms resolution)`,
+    );
     const applyMs = b.logs.filter((e) => e.msg === "index applied" && e.how === "delta").map((e) => e.ms as number);
     console.log(`      of which read + apply on a replica: ${stats("delta refresh", applyMs)}`);
     if (args["skip-churn"]) return;
@@ -126,9 +131,15 @@ async function main(): Promise<void> {
     churning = false;
     await churn;
     console.log(`delivery on replica B, ${options.duration} s each, ${options.connections} connections:`);
-    console.log(`  no churn:            ${fmt(calm.rps)} req/s, p99 ${calm.p99} ms, errors ${calm.errors}, longest event-loop stall ${fmt(calmStall * 1000, 1)} ms`);
-    console.log(`  1 mutation/s (${churnMutations}): ${fmt(busy.rps)} req/s, p99 ${busy.p99} ms, errors ${busy.errors}, longest event-loop stall ${fmt(busyStall * 1000, 1)} ms`);
-    console.log(`  p99 ratio churn / no churn: ${fmt(busy.p99 / Math.max(calm.p99, 1), 2)} (target <= 2); stall target <= 20 ms`);
+    console.log(
+      `  no churn:            ${fmt(calm.rps)} req/s, p99 ${calm.p99} ms, errors ${calm.errors}, longest event-loop stall ${fmt(calmStall * 1000, 1)} ms`,
+    );
+    console.log(
+      `  1 mutation/s (${churnMutations}): ${fmt(busy.rps)} req/s, p99 ${busy.p99} ms, errors ${busy.errors}, longest event-loop stall ${fmt(busyStall * 1000, 1)} ms`,
+    );
+    console.log(
+      `  p99 ratio churn / no churn: ${fmt(busy.p99 / Math.max(calm.p99, 1), 2)} (target <= 2); stall target <= 20 ms`,
+    );
   } finally {
     await Promise.all(replicas.map((r) => r.stop()));
     await db.$disconnect();

@@ -30,7 +30,9 @@ try {
     await deliveryLoad(server.url, bodies, { ...options, duration: 5 }); // warm-up: JIT and answer caches
     const result = await deliveryLoad(server.url, bodies, options);
     results[workers] = result;
-    console.log(`WORKERS=${workers}: ${fmt(result.rps)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, errors ${result.errors}`);
+    console.log(
+      `WORKERS=${workers}: ${fmt(result.rps)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, errors ${result.errors}`,
+    );
     await server.stop();
   }
   const one = results[1] as LoadResult;

@@ -49,7 +49,10 @@ export function admins() {
       query: "mutation($id: ID!, $p: Int!) { updateCampaign(id: $id, input: { priority: $p }) { version propagated } }",
       variables: { id, p: Math.floor(Math.random() * 1000) },
     }),
-    { headers: { "Content-Type": "application/json", Authorization: `Bearer ${ADMIN_TOKEN}` }, tags: { name: "mutation" } },
+    {
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${ADMIN_TOKEN}` },
+      tags: { name: "mutation" },
+    },
   );
   check(
     res,

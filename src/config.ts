@@ -62,7 +62,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (parsed.data.WORKERS > 1 && !parsed.data.DATABASE_URL) {
     // PGlite serves one process; several workers need a real Postgres.
-    throw new ConfigError("invalid WORKERS: more than one worker needs DATABASE_URL (the embedded Postgres serves one process)");
+    throw new ConfigError(
+      "invalid WORKERS: more than one worker needs DATABASE_URL (the embedded Postgres serves one process)",
+    );
   }
   return Object.freeze(parsed.data);
 }

@@ -2,18 +2,18 @@
 import net, { type AddressInfo } from "node:net";
 import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
+import { dashboardRoutes } from "./dashboard/static.ts";
 import { openDatabase } from "./database.ts";
 import { createDb } from "./db/client.ts";
 import type { Logger } from "./logger.ts";
+import { createMetrics, type Metrics } from "./metrics.ts";
 import { attachGraphQLWebSocket, createGraphQLHandler } from "./schema/yoga.ts";
 import { createDeliveryStats } from "./stats/stats.ts";
-import { dashboardRoutes } from "./dashboard/static.ts";
 import { createBus } from "./sync/bus.ts";
 import { IndexSync } from "./sync/index-sync.ts";
 import { createPropagation } from "./sync/propagation.ts";
 import { joinReplicas, type Presence } from "./sync/replica-presence.ts";
 import { ReplicaRegistry } from "./sync/replicas.ts";
-import { createMetrics, type Metrics } from "./metrics.ts";
 
 export interface Replica {
   port: number;
@@ -77,7 +77,14 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
       const postgres = sync.databaseReachable ? "up" : `down: ${sync.lastError}`;
       const redis = bus.redis ? (bus.connected() ? "up" : "down") : "in-process";
       if (!sync.snapshot) {
-        return { ready: false, detail: { reason: sync.lastError ? `index not loaded: ${sync.lastError}` : "index not loaded yet", postgres, redis } };
+        return {
+          ready: false,
+          detail: {
+            reason: sync.lastError ? `index not loaded: ${sync.lastError}` : "index not loaded yet",
+            postgres,
+            redis,
+          },
+        };
       }
       const degraded = !sync.databaseReachable || redis === "down";
       return {

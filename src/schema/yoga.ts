@@ -2,18 +2,18 @@
 // Built here, mounted by the runtime (it never listens itself).
 
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import { type ExecutionArgs, GraphQLError, getOperationAST } from "graphql";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
+import { type ExecutionArgs, GraphQLError, getOperationAST } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { WebSocketServer } from "ws";
 import type { Logger } from "../logger.ts";
 import { createTokenAuth } from "./auth.ts";
-import { requestLog } from "./request-log.ts";
 import { type Context, createContext, type GraphQLDeps } from "./context.ts";
 import { maskError, unauthenticated } from "./errors.ts";
 import { schema } from "./index.ts";
 import { requestGuards } from "./request-guards.ts";
+import { requestLog } from "./request-log.ts";
 
 export type { GraphQLDeps } from "./context.ts";
 

@@ -95,11 +95,13 @@ interface DeltaRow {
   items: number;
   campaign_ids: string[] | null;
   category_ids: string[] | null;
-  campaigns: (Omit<CampaignDef, "include" | "exclude" | "startsAt" | "endsAt"> & {
-    startsAt: string | null;
-    endsAt: string | null;
-    rules: [keyof typeof DIMENSION_KEYS, "INCLUDE" | "EXCLUDE", string][];
-  })[] | null;
+  campaigns:
+    | (Omit<CampaignDef, "include" | "exclude" | "startsAt" | "endsAt"> & {
+        startsAt: string | null;
+        endsAt: string | null;
+        rules: [keyof typeof DIMENSION_KEYS, "INCLUDE" | "EXCLUDE", string][];
+      })[]
+    | null;
   categories: CategoryDef[] | null;
 }
 

@@ -2,8 +2,8 @@
 // PubSub when REDIS_URL is unset (one replica). Messages are hints: the change log in Postgres stays the
 // truth, so a lost message only delays a replica until its next log poll.
 import cluster from "node:cluster";
-import { PubSub, type PubSubEngine } from "graphql-subscriptions";
 import { RedisPubSub } from "graphql-redis-subscriptions";
+import { PubSub, type PubSubEngine } from "graphql-subscriptions";
 import { Cluster, Redis, type RedisOptions } from "ioredis";
 import { IpcPubSub } from "../cluster/ipc-pubsub.ts";
 import type { Config } from "../config.ts";
@@ -42,10 +42,24 @@ export function createBus(config: Config, log: Logger): Bus {
   if (!config.REDIS_URL) {
     if (cluster.isWorker) {
       // Workers of one host without Redis: the cluster primary relays messages between them.
-      return engineBus(new IpcPubSub(), channel, false, () => true, () => undefined, async () => undefined);
+      return engineBus(
+        new IpcPubSub(),
+        channel,
+        false,
+        () => true,
+        () => undefined,
+        async () => undefined,
+      );
     }
     log.warn("REDIS_URL is not set: using in-process pub/sub. Single replica only.");
-    return engineBus(new PubSub(), channel, false, () => true, () => undefined, async () => undefined);
+    return engineBus(
+      new PubSub(),
+      channel,
+      false,
+      () => true,
+      () => undefined,
+      async () => undefined,
+    );
   }
   const options: RedisOptions = {
     lazyConnect: false,
@@ -55,7 +69,10 @@ export function createBus(config: Config, log: Logger): Bus {
   };
   const connect = (role: string) => {
     const client = config.REDIS_CLUSTER
-      ? new Cluster([config.REDIS_URL as string], { redisOptions: options, clusterRetryStrategy: options.retryStrategy })
+      ? new Cluster([config.REDIS_URL as string], {
+          redisOptions: options,
+          clusterRetryStrategy: options.retryStrategy,
+        })
       : new Redis(config.REDIS_URL as string, options);
     client.on("error", (error: Error) => log.debug({ err: error, role }, "redis error"));
     return client;

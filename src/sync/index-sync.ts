@@ -56,7 +56,8 @@ export class IndexSync {
         return snapshot;
       } catch (error) {
         this.databaseReachable = false;
-        this.lastError = error instanceof Error ? (error.message.trim().split("\n").at(-1) ?? error.name) : String(error);
+        this.lastError =
+          error instanceof Error ? (error.message.trim().split("\n").at(-1) ?? error.name) : String(error);
         throw error;
       }
     });

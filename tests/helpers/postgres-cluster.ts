@@ -20,7 +20,9 @@ export interface PostgresPair {
 
 async function asPostgres(command: string, args: string[]) {
   const asRoot = process.getuid?.() === 0;
-  const [file, argv] = asRoot ? ["runuser", ["-u", "postgres", "--", path.join(BIN, command), ...args]] : [path.join(BIN, command), args];
+  const [file, argv] = asRoot
+    ? ["runuser", ["-u", "postgres", "--", path.join(BIN, command), ...args]]
+    : [path.join(BIN, command), args];
   return run(file, argv, { timeout: 60_000 });
 }
 
@@ -38,15 +40,46 @@ export async function startPrimaryWithStandby(): Promise<PostgresPair> {
   const options = (port: number) => `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
   const started: string[] = [];
   const stop = async () => {
-    for (const data of started.reverse()) await asPostgres("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"]).catch(() => undefined);
+    for (const data of started.reverse())
+      await asPostgres("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"]).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   };
   try {
     await asPostgres("initdb", ["-D", primary, "-A", "trust", "-U", "postgres", "--no-sync"]);
-    await asPostgres("pg_ctl", ["-D", primary, "-o", options(primaryPort), "-l", path.join(dir, "primary.log"), "-w", "start"]);
+    await asPostgres("pg_ctl", [
+      "-D",
+      primary,
+      "-o",
+      options(primaryPort),
+      "-l",
+      path.join(dir, "primary.log"),
+      "-w",
+      "start",
+    ]);
     started.push(primary);
-    await asPostgres("pg_basebackup", ["-h", "127.0.0.1", "-p", String(primaryPort), "-U", "postgres", "-D", standby, "-R", "-X", "stream"]);
-    await asPostgres("pg_ctl", ["-D", standby, "-o", options(standbyPort), "-l", path.join(dir, "standby.log"), "-w", "start"]);
+    await asPostgres("pg_basebackup", [
+      "-h",
+      "127.0.0.1",
+      "-p",
+      String(primaryPort),
+      "-U",
+      "postgres",
+      "-D",
+      standby,
+      "-R",
+      "-X",
+      "stream",
+    ]);
+    await asPostgres("pg_ctl", [
+      "-D",
+      standby,
+      "-o",
+      options(standbyPort),
+      "-l",
+      path.join(dir, "standby.log"),
+      "-w",
+      "start",
+    ]);
     started.push(standby);
   } catch (error) {
     await stop();

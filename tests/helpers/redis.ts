@@ -5,7 +5,8 @@ import net from "node:net";
 
 export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
-export const uniquePrefix = (name: string) => `test:${name}:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}:`;
+export const uniquePrefix = (name: string) =>
+  `test:${name}:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}:`;
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

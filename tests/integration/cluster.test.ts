@@ -9,7 +9,8 @@ let database: TestDatabase;
 let server: RunningServer;
 
 const liveReplicas = async () =>
-  ((await graphqlClient(server.url)("{ indexStatus { replicas { id version } } }")).data?.indexStatus.replicas ?? []) as Loose[];
+  ((await graphqlClient(server.url)("{ indexStatus { replicas { id version } } }")).data?.indexStatus.replicas ??
+    []) as Loose[];
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -49,14 +50,8 @@ describe("WORKERS=2 on one host", () => {
       .filter(Boolean);
     expect(workerPids.length).toBeGreaterThanOrEqual(2);
     process.kill(workerPids[0] as number, "SIGKILL");
-    await waitUntil(
-      () => server.logs.some((l) => (l as Loose).msg === "worker died; restarting it"),
-      5_000,
-    );
-    await waitUntil(
-      () => server.logs.filter((l) => (l as Loose).msg === "listening").length >= 3,
-      15_000,
-    );
+    await waitUntil(() => server.logs.some((l) => (l as Loose).msg === "worker died; restarting it"), 5_000);
+    await waitUntil(() => server.logs.filter((l) => (l as Loose).msg === "listening").length >= 3, 15_000);
     expect(server.process.exitCode).toBeNull();
     expect((await deliver(server.url, "app", "ios", "US")).cids).toEqual(["everywhere"]);
   });

@@ -36,7 +36,11 @@ describe("request log", () => {
   it("logs one line per GraphQL request with its id, operation and status, and never the token", async () => {
     const res = await fetch(`${server.url}/graphql`, {
       method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}`, "x-request-id": "req-123" },
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${ADMIN_TOKEN}`,
+        "x-request-id": "req-123",
+      },
       body: JSON.stringify({ query: "query Status { indexStatus { version } }" }),
     });
     expect(res.headers.get("x-request-id")).toBe("req-123");

@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { ADMIN_TOKEN, codes, deliver, graphqlClient } from "../helpers/graphql.ts";
-import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.ts";
 import { type RunningServer, startServer, waitUntil } from "../helpers/server.ts";
+import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.ts";
 
 let database: TestDatabase;
 let proxy: TcpProxy;
@@ -66,7 +66,11 @@ describe("Postgres outage", () => {
     }, 5_000);
     const ready = await fetch(`${server.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: "ready", degraded: true, postgres: expect.stringMatching(/^down/) });
+    expect(await ready.json()).toMatchObject({
+      status: "ready",
+      degraded: true,
+      postgres: expect.stringMatching(/^down/),
+    });
     await new Promise((r) => setTimeout(r, 1_500));
 
     await proxy.restore();
@@ -81,7 +85,9 @@ describe("Postgres outage", () => {
     expect(rows.map((r) => r.id)).toEqual(["after", "before"]);
     const ready2 = (await (await fetch(`${server.url}/readyz`)).json()) as { degraded: boolean };
     expect(ready2.degraded).toBe(false);
-    console.log(`postgres outage: ${answered} deliveries answered, ${failures} failed; mutation failed after ${elapsed} ms`);
+    console.log(
+      `postgres outage: ${answered} deliveries answered, ${failures} failed; mutation failed after ${elapsed} ms`,
+    );
   });
 
   it("a replica started while Postgres is unreachable retries, says why, and becomes ready when it returns", async () => {

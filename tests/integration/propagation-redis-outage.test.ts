@@ -41,7 +41,13 @@ describe("Redis outage", () => {
   it("keeps delivering, keeps committing, and converges when Redis returns", async () => {
     const gql = graphqlClient(a.url);
     const created = await gql(CREATE, {
-      input: { id: "before", name: "before", imageUrl: "https://x/b.png", cta: "Go", targeting: { include: { apps: ["app"] } } },
+      input: {
+        id: "before",
+        name: "before",
+        imageUrl: "https://x/b.png",
+        cta: "Go",
+        targeting: { include: { apps: ["app"] } },
+      },
     });
     expect(created.data?.createCampaign.propagated).toBe(true);
 
@@ -64,7 +70,13 @@ describe("Redis outage", () => {
     const duringOutage: boolean[] = [];
     for (let i = 0; i < 3; i++) {
       const res = await gql(CREATE, {
-        input: { id: `during${i}`, name: "during", imageUrl: "https://x/d.png", cta: "Go", targeting: { include: { apps: ["app"] } } },
+        input: {
+          id: `during${i}`,
+          name: "during",
+          imageUrl: "https://x/d.png",
+          cta: "Go",
+          targeting: { include: { apps: ["app"] } },
+        },
       });
       expect(res.errors).toBeUndefined();
       duringOutage.push(res.data?.createCampaign.propagated);
@@ -76,13 +88,21 @@ describe("Redis outage", () => {
 
     await redis.start();
     const res = await gql(CREATE, {
-      input: { id: "after", name: "after", imageUrl: "https://x/a.png", cta: "Go", targeting: { include: { apps: ["app"] } } },
+      input: {
+        id: "after",
+        name: "after",
+        imageUrl: "https://x/a.png",
+        cta: "Go",
+        targeting: { include: { apps: ["app"] } },
+      },
     });
     expect(res.errors).toBeUndefined();
     const finalVersion = await latestVersion();
     await waitUntil(
       async () =>
-        (await Promise.all([a, b].map((s) => deliver(s.url, "app", "ios", "US")))).every((d) => d.version === finalVersion),
+        (await Promise.all([a, b].map((s) => deliver(s.url, "app", "ios", "US")))).every(
+          (d) => d.version === finalVersion,
+        ),
       5_000,
     );
     polling = false;
@@ -97,6 +117,8 @@ describe("Redis outage", () => {
       const status = await gql("{ indexStatus { replicas { id version } } }");
       return status.data?.indexStatus.replicas.length === 2;
     }, 5_000);
-    console.log(`outage: ${answered} deliveries answered, ${failures} failed; propagated during outage: ${duringOutage}`);
+    console.log(
+      `outage: ${answered} deliveries answered, ${failures} failed; propagated during outage: ${duringOutage}`,
+    );
   });
 });

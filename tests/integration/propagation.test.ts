@@ -20,7 +20,11 @@ const latestVersion = async () =>
 
 const startReplica = (id: string) => startServer({ env: { ...env, REPLICA_ID: id } });
 
-async function mutate(query: string, variables: Loose, via = replicas.A): Promise<{ version: number; propagated: boolean }> {
+async function mutate(
+  query: string,
+  variables: Loose,
+  via = replicas.A,
+): Promise<{ version: number; propagated: boolean }> {
   const res = await graphqlClient(via.url)(query, variables);
   expect(res.errors).toBeUndefined();
   const [change] = Object.values(res.data ?? {});
@@ -129,7 +133,9 @@ describe("read your write on every replica", () => {
 
   it("import and delete propagate", async () => {
     let change = await mutate(IMPORT, {
-      campaigns: [1, 2, 3].map((i) => campaign(`bulk${i}`, { priority: i, targeting: { include: { apps: ["bulkapp"] } } })),
+      campaigns: [1, 2, 3].map((i) =>
+        campaign(`bulk${i}`, { priority: i, targeting: { include: { apps: ["bulkapp"] } } }),
+      ),
     });
     expect(change.propagated).toBe(true);
     await expectEverywhere(change.version, ["bulkapp", "ios", "US"], ["bulk3", "bulk2", "bulk1"]);
@@ -144,7 +150,11 @@ describe("convergence", () => {
     await database.sql(`INSERT INTO targeting_rule VALUES ('bulk1', 'COUNTRY', 'EXCLUDE', 'JP')`);
     const version = await latestVersion();
     const started = Date.now();
-    await waitUntil(async () => (await everywhere("bulkapp", "ios", "JP")).every((a) => a.version >= version), 2_000, 20);
+    await waitUntil(
+      async () => (await everywhere("bulkapp", "ios", "JP")).every((a) => a.version >= version),
+      2_000,
+      20,
+    );
     const elapsed = Date.now() - started;
     await expectEverywhere(version, ["bulkapp", "ios", "JP"], ["bulk2"]);
     console.log(`direct SQL edit on all 3 replicas after ${elapsed} ms`);
@@ -159,7 +169,10 @@ describe("convergence", () => {
       const input =
         i < ids.length
           ? campaign(id, { priority: i, targeting: { include: { apps: [`capp${i % 3}`] } } })
-          : { priority: (i * 7) % 100, targeting: { include: { apps: [`capp${i % 3}`], countries: i % 2 ? ["US"] : ["FR"] } } };
+          : {
+              priority: (i * 7) % 100,
+              targeting: { include: { apps: [`capp${i % 3}`], countries: i % 2 ? ["US"] : ["FR"] } },
+            };
       return i < ids.length
         ? () => graphqlClient(via[i % 3]!.url)(CREATE, { input })
         : () => graphqlClient(via[i % 3]!.url)(UPDATE, { id, input });

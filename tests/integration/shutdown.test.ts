@@ -1,9 +1,9 @@
 // SIGTERM under load: every request the replica accepted before or during shutdown gets its answer;
 // afterwards connections are refused (the port is closed); exit code 0.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { ADMIN_TOKEN } from "../helpers/graphql.ts";
 import { SHARED_REDIS_URL, uniquePrefix } from "../helpers/redis.ts";
-import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { type RunningServer, startServer } from "../helpers/server.ts";
 
 let database: TestDatabase;
@@ -70,7 +70,9 @@ describe("graceful shutdown", () => {
     await Promise.all(clients);
     const code = await exited;
 
-    console.log(`shutdown under load: ${outcomes.ok} answered, ${outcomes.refused} refused after close, failed: ${outcomes.failed.length}`);
+    console.log(
+      `shutdown under load: ${outcomes.ok} answered, ${outcomes.refused} refused after close, failed: ${outcomes.failed.length}`,
+    );
     expect(outcomes.failed).toEqual([]);
     expect(outcomes.ok).toBeGreaterThan(100);
     expect(outcomes.refused).toBe(16);

@@ -35,7 +35,10 @@ beforeAll(async () => {
   pair = await startPrimaryWithStandby();
   await sql(pair.primaryUrl("postgres"), "CREATE DATABASE bullseye");
   await deployMigrations(pair.primaryUrl("bullseye"));
-  await waitUntil(async () => (await sql(pair.standbyUrl("bullseye"), "SELECT 1 FROM change_counter")).length === 1, 15_000);
+  await waitUntil(
+    async () => (await sql(pair.standbyUrl("bullseye"), "SELECT 1 FROM change_counter")).length === 1,
+    15_000,
+  );
   const env = {
     DATABASE_URL: pair.primaryUrl("bullseye"),
     DATABASE_REPLICA_URL: pair.standbyUrl("bullseye"),
@@ -67,13 +70,24 @@ describe("primary + lagging read replica + 3 replicas behind a balancer", () => 
     try {
       const res = await graphqlClient(balancerUrl)(
         `mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { version propagated } }`,
-        { input: { id: "fresh", name: "Fresh", imageUrl: "https://x/f.png", cta: "Go", targeting: { include: { apps: ["app"] } } } },
+        {
+          input: {
+            id: "fresh",
+            name: "Fresh",
+            imageUrl: "https://x/f.png",
+            cta: "Go",
+            targeting: { include: { apps: ["app"] } },
+          },
+        },
       );
       expect(res.errors).toBeUndefined();
-      const { version, propagated } = res.data?.createCampaign;
+      const { version, propagated } = res.data?.createCampaign ?? {};
       expect(propagated).toBe(true);
       // The read replica really is behind: the change is not there.
-      const [standby] = await sql<{ version: number }>(pair.standbyUrl("bullseye"), "SELECT version FROM change_counter");
+      const [standby] = await sql<{ version: number }>(
+        pair.standbyUrl("bullseye"),
+        "SELECT version FROM change_counter",
+      );
       expect(standby?.version).toBeLessThan(version);
       // Every replica, reached through the balancer, serves it on the very next request.
       for (let i = 0; i < 9; i++) {

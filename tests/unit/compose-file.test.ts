@@ -4,12 +4,20 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { Ajv2019 } from "ajv/dist/2019.js";
-import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const compose = parse(readFileSync(path.join(ROOT, "docker-compose.yml"), "utf8"), { merge: true }) as {
-  services: Record<string, { depends_on?: Record<string, unknown>; healthcheck?: { test: string[] }; ports?: string[]; environment?: Record<string, string> }>;
+  services: Record<
+    string,
+    {
+      depends_on?: Record<string, unknown>;
+      healthcheck?: { test: string[] };
+      ports?: string[];
+      environment?: Record<string, string>;
+    }
+  >;
 };
 // The packaged schema still uses draft-04 style `id` labels (strings) and an old draft URI, which Ajv
 // refuses: drop them; the draft is chosen by the Ajv class.

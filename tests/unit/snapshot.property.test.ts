@@ -127,7 +127,11 @@ describe("targeting snapshot", () => {
         }
         for (const category of after.categories) {
           const def = category.apps.length ? category : null;
-          snapshot = snapshot.apply({ version: ++version, campaigns: new Map(), categories: new Map([[category.id, def]]) });
+          snapshot = snapshot.apply({
+            version: ++version,
+            campaigns: new Map(),
+            categories: new Map([[category.id, def]]),
+          });
           if (def) currentCategories.set(category.id, def);
           else currentCategories.delete(category.id);
           checkStep();
