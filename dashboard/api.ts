@@ -19,7 +19,12 @@ export class ApiError extends Error {
 export function createApi(token: string) {
   const headers = { "content-type": "application/json", authorization: `Bearer ${token}` };
 
-  async function query<T>(document: string, variables: Record<string, unknown> = {}): Promise<T> {
+  /** The data, or throws the first error; with `partial`, data that came with errors is returned too. */
+  async function query<T>(
+    document: string,
+    variables: Record<string, unknown> = {},
+    options: { partial?: (errors: GraphQLErrorShape[]) => void } = {},
+  ): Promise<T> {
     const res = await fetch("/graphql", {
       method: "POST",
       headers: { ...headers, accept: "application/graphql-response+json, application/json" },
@@ -27,7 +32,8 @@ export function createApi(token: string) {
     });
     const body = (await res.json()) as { data?: T; errors?: GraphQLErrorShape[] };
     const error = body.errors?.[0];
-    if (error) throw new ApiError(error.message, error.extensions?.code);
+    if (error && body.data && options.partial) options.partial(body.errors ?? []);
+    else if (error) throw new ApiError(error.message, error.extensions?.code);
     return body.data as T;
   }
 

@@ -17,7 +17,8 @@ interface CampaignRow {
   startsAt: string | null;
   endsAt: string | null;
   targeting: { include: DimensionValues; exclude: DimensionValues };
-  stats: { servedLastHour: number; series: number[] };
+  /** Null while the server cannot read its stats store (Redis down). */
+  stats: { servedLastHour: number; series: number[] } | null;
 }
 
 interface RuleChange {
@@ -140,14 +141,23 @@ class Dashboard {
     try {
       const rows: CampaignRow[] = [];
       let after: string | undefined;
+      let statsError = "";
+      const partial = (errors: { message: string }[]) => {
+        statsError = errors[0]?.message ?? "";
+      };
       while (rows.length < MAX_CAMPAIGNS) {
-        const { campaigns } = await this.api.query<{ campaigns: CampaignRow[] }>(CAMPAIGNS, { first: PAGE, after });
+        const { campaigns } = await this.api.query<{ campaigns: CampaignRow[] }>(
+          CAMPAIGNS,
+          { first: PAGE, after },
+          { partial },
+        );
         rows.push(...campaigns);
         if (campaigns.length < PAGE) break;
         after = campaigns.at(-1)?.id;
       }
       this.renderCampaigns(rows);
-      $("campaigns-error").hidden = true;
+      if (statsError) showError($("campaigns-error"), statsError);
+      else $("campaigns-error").hidden = true;
     } catch (e) {
       showError($("campaigns-error"), e);
     } finally {
@@ -171,8 +181,8 @@ class Dashboard {
           h("td", { class: "num" }, c.priority),
           h("td", { class: "dates" }, `${shortDate(c.startsAt)} → ${shortDate(c.endsAt)}`),
           h("td", { class: "targeting" }, targetingSummary(c.targeting)),
-          h("td", { class: "num served" }, c.stats.servedLastHour),
-          h("td", {}, sparkline(c.stats.series)),
+          h("td", { class: "num served" }, c.stats ? c.stats.servedLastHour : "—"),
+          h("td", {}, c.stats ? sparkline(c.stats.series) : null),
           this.admin ? h("td", {}, this.toggleButton(c)) : null,
         ),
       ),

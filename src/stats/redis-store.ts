@@ -20,6 +20,8 @@ export function createRedisStatsStore(config: Config, log: Logger): StatsStore {
     maxRetriesPerRequest: 1,
     // Fail at once while Redis is away (the flusher keeps the counts and retries) instead of queueing.
     enableOfflineQueue: false,
+    // A Redis that stops answering must not hold a flush (or a GraphQL read) forever.
+    commandTimeout: 2_000,
     retryStrategy: (attempt) => Math.min(50 * attempt, 1_000),
   };
   const url = config.REDIS_URL as string;

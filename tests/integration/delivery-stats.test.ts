@@ -104,7 +104,8 @@ describe("Campaign.stats batching (private Redis)", () => {
   /** Every command a client (not a script) sent that touches a stats bucket, while `work` runs. */
   async function statsCommands(work: () => Promise<void>): Promise<string[][]> {
     const seen: string[][] = [];
-    monitor = await new Redis(redis.url).monitor();
+    // lazyConnect: .monitor() opens its own connection; this client never connects.
+    monitor = await new Redis(redis.url, { lazyConnect: true }).monitor();
     monitor.on("monitor", (_time: string, args: string[], source: string) => {
       if (source !== "lua" && args.some((a) => a.includes("{stats}"))) seen.push(args);
     });
@@ -150,5 +151,22 @@ describe("Campaign.stats batching (private Redis)", () => {
         3,
       2_000,
     );
+  });
+  it("keeps counting while Redis is down and flushes the counts once it is back", async () => {
+    const gql = graphqlClient(server.url);
+    const served = async () => (await gql(`{ campaign(id: "c042") { id stats { servedLastMinute } } }`)) as Loose;
+    await redis.stop();
+    try {
+      for (let i = 0; i < 5; i++) expect((await deliver(server.url, "app42", "ios", "US")).cids).toEqual(["c042"]);
+      // Flushes fail meanwhile; the stats field says so, the campaign itself still answers.
+      await new Promise((r) => setTimeout(r, 1_000));
+      const down = await served();
+      expect(down.data?.campaign).toEqual({ id: "c042", stats: null });
+      expect(down.errors?.[0]?.extensions?.code).toBe("UNAVAILABLE");
+    } finally {
+      await redis.start();
+    }
+    // The restarted Redis is empty: exactly what was counted during the outage arrives.
+    await waitUntil(async () => (await served()).data?.campaign.stats?.servedLastMinute === 5, 5_000);
   });
 });
