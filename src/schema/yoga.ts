@@ -1,7 +1,8 @@
 // The GraphQL endpoint: a Yoga instance over the Pothos schema, usable as a node request listener.
 // Built here, mounted by the runtime (it never listens itself).
 
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { type IncomingMessage, type Server, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { type ExecutionArgs, GraphQLError, getOperationAST } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
@@ -96,7 +97,28 @@ type Enveloped = Pick<ReturnType<GraphQLHandler["getEnveloped"]>, "execute" | "s
 
 /** graphql-ws (WebSocket) on the same path as HTTP/SSE, executed through Yoga's envelop (same plugins). */
 export function attachGraphQLWebSocket(server: Server, yoga: GraphQLHandler) {
-  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: 1024 * 1024 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  server.on("upgrade", (req, socket, head) => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (path === yoga.graphqlEndpoint && req.headers.upgrade?.toLowerCase() === "websocket") {
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+      return;
+    }
+    // Any other upgrade offer (e.g. `Upgrade: h2c` from curl --http2) is declined: a bodiless request
+    // is answered as plain HTTP/1.1, so a device still gets its ads; anything else gets a JSON 400.
+    if ((req.method === "GET" || req.method === "HEAD") && head.length === 0) {
+      const res = new ServerResponse(req);
+      res.shouldKeepAlive = false;
+      res.assignSocket(socket as Socket);
+      res.on("finish", () => socket.end());
+      server.emit("request", req, res);
+      return;
+    }
+    const body = JSON.stringify({ error: "protocol upgrade is only offered for WebSocket on /graphql" });
+    socket.end(
+      `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
   const handle = useServer(
     {
       execute: (args) => (args.rootValue as Enveloped).execute(args as ExecutionArgs),
