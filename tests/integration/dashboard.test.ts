@@ -39,17 +39,17 @@ let database: TestDatabase;
 let server: RunningServer;
 let browser: Browser;
 let page: Page;
+let serverEnv: Record<string, string>;
 
 beforeAll(async () => {
   [database] = await Promise.all([createTestDatabase(), buildDashboard()]);
-  server = await startServer({
-    env: {
-      DATABASE_URL: database.url,
-      REDIS_URL: SHARED_REDIS_URL,
-      REDIS_PREFIX: uniquePrefix("dashboard"),
-      ADMIN_TOKEN,
-    },
-  });
+  serverEnv = {
+    DATABASE_URL: database.url,
+    REDIS_URL: SHARED_REDIS_URL,
+    REDIS_PREFIX: uniquePrefix("dashboard"),
+    ADMIN_TOKEN,
+  };
+  server = await startServer({ env: serverEnv });
   const seeded = await graphqlClient(server.url)(IMPORT, {
     campaigns: [
       campaign("spotify", 10, { include: { apps: ["candycrush"], countries: ["CA", "US"] } }),
@@ -161,5 +161,32 @@ describe("dashboard", () => {
       const clip = { x: 0, y: 0, width: 1366, height: 600 };
       await page.screenshot({ path: path.join(ROOT, "docs/dashboard.png"), type: "png", clip });
     }
+  });
+  it("after the server restarts, the feed resumes from the last version seen (nothing missed meanwhile)", async () => {
+    const env = { ...serverEnv, PORT: String(server.port) };
+    await server.stop();
+    await page.locator("#feed-state.down").waitFor({ timeout: 5_000 });
+    // Changed while no server runs at all: only a replay from the last version seen can show it.
+    await database.sql("UPDATE campaign SET priority = 3 WHERE id = 'subwaysurfer'");
+    const [{ version }] = (await database.sql<{ version: number }>("SELECT version FROM change_counter")) as [
+      { version: number },
+    ];
+    server = await startServer({ env });
+    await page
+      .locator(`#feed li[data-version="${version}"][data-campaign="subwaysurfer"]`)
+      .waitFor({ timeout: 10_000 });
+    await page.locator("#feed-state.live").waitFor();
+    // Each version appears once: the replay skipped what the feed had already shown.
+    const versions = await page
+      .locator("#feed li")
+      .evaluateAll((items) =>
+        items.map((li) => `${li.getAttribute("data-version")}/${li.getAttribute("data-campaign")}`),
+      );
+    expect(new Set(versions).size).toBe(versions.length);
+    await page.waitForFunction(
+      () => document.querySelector('#campaign-rows tr[data-cid="subwaysurfer"] td.num')?.textContent === "3",
+      undefined,
+      { timeout: 5_000 },
+    );
   });
 });
