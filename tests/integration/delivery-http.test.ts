@@ -178,6 +178,19 @@ describe("GET /v1/delivery", () => {
 });
 
 describe("other methods and routes", () => {
+  it("answers a GET that offers a protocol upgrade (curl --http2) as plain HTTP, and refuses other upgrades with JSON", async () => {
+    const get = await rawRequest(
+      "GET /v1/delivery?app=candycrush&os=ios&country=CA HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n",
+    );
+    expect(get).toMatch(/^HTTP\/1.1 200/);
+    expect(get).toContain('"cid":"spotify"');
+    const post = await rawRequest(
+      'POST /v1/delivery HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\nContent-Length: 2\r\n\r\n{}',
+    );
+    expect(post).toMatch(/^HTTP\/1.1 400/);
+    expect(post).toContain('{"error":');
+  });
+
   it.each(["PUT", "DELETE", "PATCH"])("answers %s with 405 and Allow: GET, POST", async (method) => {
     const res = await fetch(`${server.url}/v1/delivery`, { method, body: method === "DELETE" ? undefined : "{}" });
     expect(res.status).toBe(405);
