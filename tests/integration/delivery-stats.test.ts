@@ -170,3 +170,32 @@ describe("Campaign.stats batching (private Redis)", () => {
     await waitUntil(async () => (await served()).data?.campaign.stats?.servedLastMinute === 5, 5_000);
   });
 });
+
+describe("without Redis (in-process stats, one replica)", () => {
+  let database: TestDatabase;
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    server = await startServer({ env: { DATABASE_URL: database.url, REDIS_URL: "", ADMIN_TOKEN } });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await database?.drop();
+  });
+
+  it("serves the same stats API from in-process counts", async () => {
+    const gql = graphqlClient(server.url);
+    expect((await gql(IMPORT, { campaigns: [campaign("solo", "solo-app")] })).errors).toBeUndefined();
+    for (let i = 0; i < 4; i++) await deliver(server.url, "solo-app", "ios", "US");
+    let stats: Loose = {};
+    await waitUntil(async () => {
+      stats = (await gql(`{ campaign(id: "solo") { stats { servedLastMinute servedLastHour series } } }`)).data
+        ?.campaign.stats;
+      return stats?.servedLastMinute === 4;
+    }, 2_000);
+    expect(stats.servedLastHour).toBe(4);
+    expect(stats.series).toHaveLength(60);
+  });
+});
