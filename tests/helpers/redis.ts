@@ -64,3 +64,94 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     start,
   };
 }
+
+export interface PrivateRedisCluster {
+  /** Seed URL of the first node. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** A private 3-master Redis Cluster on spare ports (redis-server --cluster-enabled + redis-cli --cluster create). */
+export async function startPrivateRedisCluster(): Promise<PrivateRedisCluster> {
+  const { mkdtemp, rm } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const path = await import("node:path");
+  const { execFile } = await import("node:child_process");
+  const dir = await mkdtemp(path.join(tmpdir(), "bullseye-redis-cluster-"));
+  const ports = [await freePort(), await freePort(), await freePort()];
+  const children: ChildProcess[] = [];
+  const stop = async () => {
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null) return resolve();
+            child.once("exit", () => resolve());
+            child.kill("SIGKILL");
+          }),
+      ),
+    );
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const port of ports) {
+      children.push(
+        spawn(
+          "redis-server",
+          [
+            "--port",
+            String(port),
+            "--bind",
+            "127.0.0.1",
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            `nodes-${port}.conf`,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            dir,
+          ],
+          { stdio: "ignore" },
+        ),
+      );
+    }
+    for (const port of ports) {
+      for (let i = 0; i < 100; i++) {
+        const up = await new Promise<boolean>((resolve) => {
+          const socket = net.connect(port, "127.0.0.1", () => {
+            socket.end();
+            resolve(true);
+          });
+          socket.on("error", () => resolve(false));
+        });
+        if (up) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    await new Promise<void>((resolve, reject) =>
+      execFile(
+        "redis-cli",
+        ["--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-replicas", "0", "--cluster-yes"],
+        { timeout: 30_000 },
+        (error) => (error ? reject(error) : resolve()),
+      ),
+    );
+    // Wait until every node agrees the cluster is up.
+    for (const port of ports) {
+      for (let i = 0; i < 100; i++) {
+        const state = await new Promise<string>((resolve) =>
+          execFile("redis-cli", ["-p", String(port), "cluster", "info"], (_e, stdout) => resolve(String(stdout))),
+        );
+        if (state.includes("cluster_state:ok")) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url: `redis://127.0.0.1:${ports[0]}`, stop };
+}
