@@ -185,7 +185,7 @@ describe("other methods and routes", () => {
     expect(get).toMatch(/^HTTP\/1.1 200/);
     expect(get).toContain('"cid":"spotify"');
     const post = await rawRequest(
-      'POST /v1/delivery HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\nContent-Length: 2\r\n\r\n{}',
+      "POST /v1/delivery HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\nContent-Length: 2\r\n\r\n{}",
     );
     expect(post).toMatch(/^HTTP\/1.1 400/);
     expect(post).toContain('{"error":');
