@@ -11,13 +11,14 @@ export interface SnapshotSource {
   readonly snapshot: TargetingSnapshot | null;
 }
 
-export type DeliveryObserver = (status: number, startedAt: bigint, campaignIds: readonly string[]) => void;
+/** `startedAt` is a performance.now() reading (milliseconds). */
+export type DeliveryObserver = (status: number, startedAt: number, campaignIds: readonly string[]) => void;
 
 const JSON_TYPE = "application/json; charset=utf-8";
 
 export function createDeliveryHandler(source: SnapshotSource, observe?: DeliveryObserver) {
   return function handleDelivery(req: IncomingMessage, res: ServerResponse, query: string): void {
-    const startedAt = process.hrtime.bigint();
+    const startedAt = performance.now();
     const reply = (status: number, body: Buffer | string | null, ids: readonly string[] = []) => {
       const headers: Record<string, string | number> = {
         "Cache-Control": "no-store",

@@ -1,29 +1,41 @@
-// In-memory delivery counts on the hot path: per minute bucket, per campaign id. O(1) per served ad,
-// no I/O; the flusher takes what accumulated and writes it out in batches.
+// In-memory delivery counts on the hot path: per minute bucket, per campaign id, no I/O. A response
+// costs one Map update whatever the number of ads: it is counted under its list of served ids (cached
+// answers share that array), and the lists are expanded into per-campaign counts only when the
+// flusher takes them.
 import { MINUTE_MS, minuteOf } from "./minutes.ts";
 
 /** Counts per minute bucket, then per campaign id. */
 export type MinuteCounts = Map<number, Map<string, number>>;
 
+type ResponseCounts = Map<readonly string[], number>;
+
 export class DeliveryCounter {
-  private pending: MinuteCounts = new Map();
-  private minute = -1;
+  /** Counts put back by a failed flush, already per campaign. */
+  private restored: MinuteCounts = new Map();
+  private responses = new Map<number, ResponseCounts>();
   private minuteEnd = 0;
-  private current: Map<string, number> = new Map();
+  private current: ResponseCounts = new Map();
 
   /** Called once per delivery response with the campaign ids it served. */
   count(campaignIds: readonly string[], now = Date.now()): void {
     if (campaignIds.length === 0) return;
     if (now >= this.minuteEnd || now < this.minuteEnd - MINUTE_MS) this.enterMinute(now);
-    const current = this.current;
-    for (const id of campaignIds) current.set(id, (current.get(id) ?? 0) + 1);
+    this.current.set(campaignIds, (this.current.get(campaignIds) ?? 0) + 1);
   }
 
   /** Everything counted since the last take; the counter starts empty again. */
   take(): MinuteCounts {
-    const taken = this.pending;
-    this.pending = new Map();
-    this.minute = -1;
+    const taken = this.restored;
+    for (const [minute, responses] of this.responses) {
+      let byId = taken.get(minute);
+      if (!byId) {
+        byId = new Map();
+        taken.set(minute, byId);
+      }
+      for (const [ids, n] of responses) for (const id of ids) byId.set(id, (byId.get(id) ?? 0) + n);
+    }
+    this.restored = new Map();
+    this.responses = new Map();
     this.minuteEnd = 0;
     return taken;
   }
@@ -31,11 +43,10 @@ export class DeliveryCounter {
   /** Puts counts back (a flush failed): they are written with the next flush. */
   restore(counts: MinuteCounts): void {
     for (const [minute, byId] of counts) {
-      let into = this.pending.get(minute);
+      let into = this.restored.get(minute);
       if (!into) {
         into = new Map();
-        this.pending.set(minute, into);
-        if (minute === this.minute) this.current = into;
+        this.restored.set(minute, into);
       }
       for (const [id, n] of byId) into.set(id, (into.get(id) ?? 0) + n);
     }
@@ -43,16 +54,17 @@ export class DeliveryCounter {
 
   /** Drops buckets older than `oldestMinute` (kept back by a long outage; Redis would expire them anyway). */
   prune(oldestMinute: number): void {
-    for (const minute of this.pending.keys()) if (minute < oldestMinute) this.pending.delete(minute);
+    for (const minute of this.restored.keys()) if (minute < oldestMinute) this.restored.delete(minute);
+    for (const minute of this.responses.keys()) if (minute < oldestMinute) this.responses.delete(minute);
   }
 
   private enterMinute(now: number): void {
-    this.minute = minuteOf(now);
-    this.minuteEnd = (this.minute + 1) * MINUTE_MS;
-    let bucket = this.pending.get(this.minute);
+    const minute = minuteOf(now);
+    this.minuteEnd = (minute + 1) * MINUTE_MS;
+    let bucket = this.responses.get(minute);
     if (!bucket) {
       bucket = new Map();
-      this.pending.set(this.minute, bucket);
+      this.responses.set(minute, bucket);
     }
     this.current = bucket;
   }

@@ -199,6 +199,22 @@ describe("other methods and routes", () => {
     expect(res.headers.get("x-index-version")).toMatch(/^\d+$/);
   });
 
+  it("exposes Prometheus metrics: requests by status, latency histogram, index version and campaigns", async () => {
+    const before = await (await fetch(`${server.url}/metrics`)).text();
+    const count = (text: string, status: string) =>
+      Number(new RegExp(`^bullseye_delivery_requests_total\\{status="${status}"\\} (\\d+)$`, "m").exec(text)?.[1] ?? 0);
+    await (await deliver({ app: "minecraft", os: "android", country: "FR" })).arrayBuffer();
+    await (await deliver({ os: "ios" })).arrayBuffer();
+    const after = await (await fetch(`${server.url}/metrics`)).text();
+    expect(count(after, "200") - count(before, "200")).toBe(1);
+    expect(count(after, "400") - count(before, "400")).toBe(1);
+    expect(after).toMatch(/^bullseye_delivery_duration_seconds_bucket\{le="\+Inf"\} \d+$/m);
+    expect(after).toMatch(/^bullseye_index_version \d+$/m);
+    expect(after).toMatch(/^bullseye_index_campaigns 4$/m);
+    expect(after).toMatch(/^bullseye_dependency_up\{dependency="postgres"\} 1$/m);
+    expect(after).toMatch(/^nodejs_eventloop_lag_max_seconds /m);
+  });
+
   it("serves /healthz and /readyz", async () => {
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${server.url}/readyz`);
