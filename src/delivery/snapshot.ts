@@ -13,7 +13,7 @@
 // applying one campaign or category costs what that campaign touches, and readers holding the old
 // snapshot never see a half-applied change.
 
-import { LRUCache } from "lru-cache";
+import { AnswerCache } from "./answer-cache.ts";
 
 export const DIMENSIONS = ["app", "os", "country", "category"] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
@@ -82,7 +82,7 @@ const COUNTRY_SHARE = 1 / 50;
 const OS_SHARE = 1 / 3;
 const MIN_APP_UNIVERSE = 10_000;
 const EMPTY: readonly never[] = Object.freeze([]);
-const DEFAULT_CACHE_ENTRIES = 50_000;
+const DEFAULT_CACHE_ENTRIES = 100_000;
 /** Above this many changed entities the previous answers are not worth checking: start cold. */
 const MAX_INHERITED_CHANGES = 32;
 let visitCounter = 0;
@@ -95,10 +95,10 @@ export interface SnapshotOptions {
 export class TargetingSnapshot {
   readonly builtAt = new Date();
   readonly versionHeader: string;
-  private readonly cache: LRUCache<string, MatchResult> | null;
+  private readonly cache: AnswerCache<MatchResult> | null;
   /** The previous snapshot's answers and what changed since, for fromPrevious(). */
   private inherited: {
-    cache: LRUCache<string, MatchResult>;
+    cache: AnswerCache<MatchResult>;
     touched: readonly CompiledCampaign[];
     appsInChangedCategories: ReadonlySet<string>;
   } | null = null;
@@ -114,7 +114,7 @@ export class TargetingSnapshot {
   ) {
     this.versionHeader = String(version);
     const max = options.maxCacheEntries ?? DEFAULT_CACHE_ENTRIES;
-    this.cache = max > 0 ? new LRUCache({ max }) : null;
+    this.cache = max > 0 ? new AnswerCache(max) : null;
   }
 
   static empty(options: SnapshotOptions = {}): TargetingSnapshot {
