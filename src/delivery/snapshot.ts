@@ -85,6 +85,15 @@ const EMPTY: readonly never[] = Object.freeze([]);
 const DEFAULT_CACHE_ENTRIES = 100_000;
 /** Above this many changed entities the previous answers are not worth checking: start cold. */
 const MAX_INHERITED_CHANGES = 32;
+/** How many earlier snapshots' answers a snapshot may reuse. */
+const MAX_INHERITED_DEPTH = 8;
+
+interface Inheritance {
+  cache: AnswerCache<MatchResult>;
+  touched: readonly CompiledCampaign[];
+  appsInChangedCategories: ReadonlySet<string>;
+  parent: Inheritance | null;
+}
 let visitCounter = 0;
 
 export interface SnapshotOptions {
@@ -96,12 +105,8 @@ export class TargetingSnapshot {
   readonly builtAt = new Date();
   readonly versionHeader: string;
   private readonly cache: AnswerCache<MatchResult> | null;
-  /** The previous snapshot's answers and what changed since, for fromPrevious(). */
-  private inherited: {
-    cache: AnswerCache<MatchResult>;
-    touched: readonly CompiledCampaign[];
-    appsInChangedCategories: ReadonlySet<string>;
-  } | null = null;
+  /** Earlier snapshots' answers and what changed since each, newest first, for fromPrevious(). */
+  private inherited: Inheritance | null = null;
 
   private constructor(
     readonly version: number,
@@ -185,7 +190,11 @@ export class TargetingSnapshot {
         for (const app of this.categoryApps.get(id) ?? EMPTY) apps.add(app);
         for (const app of next.categoryApps.get(id) ?? EMPTY) apps.add(app);
       }
-      next.inherited = { cache: this.cache, touched, appsInChangedCategories: apps };
+      next.inherited = { cache: this.cache, touched, appsInChangedCategories: apps, parent: this.inherited };
+      // Keep a bounded chain: older answers are rarely worth the checks.
+      let level: Inheritance | null = next.inherited;
+      for (let depth = 1; level && depth < MAX_INHERITED_DEPTH; depth++) level = level.parent;
+      if (level) level.parent = null;
     }
     return next;
   }
@@ -201,19 +210,26 @@ export class TargetingSnapshot {
   }
 
   /**
-   * The previous snapshot's answer, when the change between them cannot affect this request: its app
-   * is in no changed category and no changed campaign (before or after) matches it. Keeps the answer
-   * cache warm across a small change instead of recomputing every request after each mutation.
+   * An earlier snapshot's answer, when no change since that snapshot can affect this request: its app
+   * is in no changed category and no changed campaign (before or after) matches it. Keeps answers warm
+   * across mutations instead of recomputing every request after each one; several snapshots back,
+   * because in a second of traffic only part of the key space is asked again.
    */
   private fromPrevious(key: string, request: DeviceRequest): MatchResult | undefined {
-    const inherited = this.inherited;
-    if (!inherited) return undefined;
-    const previous = inherited.cache.peek(key);
-    if (!previous || inherited.appsInChangedCategories.has(request.app)) return undefined;
+    let level = this.inherited;
+    if (!level) return undefined;
     const categories = this.appCategories.get(request.app) ?? EMPTY;
-    for (const campaign of inherited.touched) if (matchesRules(campaign, request, categories)) return undefined;
-    this.cache?.set(key, previous);
-    return previous;
+    while (level) {
+      if (level.appsInChangedCategories.has(request.app)) return undefined;
+      for (const campaign of level.touched) if (matchesRules(campaign, request, categories)) return undefined;
+      const previous = level.cache.peek(key);
+      if (previous) {
+        this.cache?.set(key, previous);
+        return previous;
+      }
+      level = level.parent;
+    }
+    return undefined;
   }
 
   private evaluate(request: DeviceRequest, now: number): MatchResult {

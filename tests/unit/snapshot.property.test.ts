@@ -109,8 +109,12 @@ describe("targeting snapshot", () => {
         const ids = new Set([...before.campaigns, ...after.campaigns].map((c) => c.id));
         const currentCampaigns = new Map(before.campaigns.map((c) => [c.id, c]));
         const currentCategories = new Map(before.categories.map((c) => [c.id, c]));
+        // Each step asks only some of the requests, so later snapshots must look several snapshots back.
+        let step = 0;
         const checkStep = () => {
-          for (const r of requests) {
+          step++;
+          for (const [i, r] of requests.entries()) {
+            if ((i + step) % 3 !== 0) continue;
             expect(snapshot.match(r, NOW).campaignIds).toEqual(
               bruteForce([...currentCampaigns.values()], [...currentCategories.values()], r, NOW),
             );
