@@ -19,6 +19,22 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Resolves once something accepts TCP connections on the port (5 s at most). */
+export async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, "127.0.0.1", () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.on("error", () => resolve(false));
+    });
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listens on port ${port}`);
+}
+
 export interface PrivateRedis {
   url: string;
   port: number;
@@ -36,18 +52,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
       stdio: "ignore",
     });
-    for (let i = 0; i < 100; i++) {
-      const up = await new Promise<boolean>((resolve) => {
-        const socket = net.connect(port, "127.0.0.1", () => {
-          socket.end();
-          resolve(true);
-        });
-        socket.on("error", () => resolve(false));
-      });
-      if (up) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error("private redis-server did not start");
+    await waitForPort(port);
   };
   await start();
   return {
@@ -118,19 +123,7 @@ export async function startPrivateRedisCluster(): Promise<PrivateRedisCluster> {
         ),
       );
     }
-    for (const port of ports) {
-      for (let i = 0; i < 100; i++) {
-        const up = await new Promise<boolean>((resolve) => {
-          const socket = net.connect(port, "127.0.0.1", () => {
-            socket.end();
-            resolve(true);
-          });
-          socket.on("error", () => resolve(false));
-        });
-        if (up) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    for (const port of ports) await waitForPort(port);
     await new Promise<void>((resolve, reject) =>
       execFile(
         "redis-cli",
