@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { normalizeApp, normalizeCountry, normalizeOs, SLUG } from "../delivery/normalize.ts";
 import type { CampaignStatus, Dimension, RuleMode } from "../generated/prisma/enums.ts";
+import type { CampaignRow, RuleRow } from "../store/campaign-writes.ts";
 import { badUserInput, type FieldErrors } from "./errors.ts";
 
 export const MAX_LIST_VALUES = 10_000;
@@ -85,11 +86,7 @@ const dimensionValues = z
   })
   .nullish();
 
-export interface RuleData {
-  dimension: Dimension;
-  mode: RuleMode;
-  value: string;
-}
+export type RuleData = RuleRow;
 
 const targeting = z
   .object({ include: dimensionValues, exclude: dimensionValues }, notNull("an object (use {} to remove all rules)"))
@@ -107,17 +104,7 @@ const targeting = z
     return rules;
   });
 
-export interface CampaignData {
-  id: string;
-  name: string;
-  imageUrl: string;
-  cta: string;
-  status: CampaignStatus;
-  priority: number;
-  startsAt: Date | null;
-  endsAt: Date | null;
-  rules: RuleData[];
-}
+export type CampaignData = CampaignRow;
 
 const createCampaign = z
   .object({

@@ -6,6 +6,13 @@ import type { CampaignStatus, Dimension, RuleMode } from "../generated/prisma/en
 
 type Tx = Prisma.TransactionClient;
 
+export interface RuleRow {
+  dimension: Dimension;
+  mode: RuleMode;
+  value: string;
+}
+
+/** A validated, normalised campaign as written (also what GraphQL validation produces). */
 export interface CampaignRow {
   id: string;
   name: string;
@@ -15,7 +22,7 @@ export interface CampaignRow {
   priority: number;
   startsAt: Date | null;
   endsAt: Date | null;
-  rules: readonly { dimension: Dimension; mode: RuleMode; value: string }[];
+  rules: RuleRow[];
 }
 
 // Arrays are bound as one parameter each (unnest), so a chunk's size is bounded by memory, not by
