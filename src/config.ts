@@ -21,6 +21,8 @@ const envSchema = z.object({
   PORT: z.preprocess(blankAsUnset, z.coerce.number().int().min(0).max(65535).default(9090)),
   HOST: z.preprocess(blankAsUnset, z.string().min(1).default("0.0.0.0")),
   DATABASE_URL: z.preprocess(blankAsUnset, url(["postgres:", "postgresql:"]).optional()),
+  /** Connections per process to DATABASE_URL (Prisma's pg pool). */
+  DATABASE_POOL_SIZE: z.preprocess(blankAsUnset, z.coerce.number().int().min(1).max(100).default(10)),
   DATABASE_REPLICA_URL: z.preprocess(blankAsUnset, url(["postgres:", "postgresql:"]).optional()),
   REDIS_URL: z.preprocess(blankAsUnset, url(["redis:", "rediss:"]).optional()),
   REDIS_CLUSTER: z.preprocess(blankAsUnset, bool.default(false)),
@@ -59,12 +61,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new ConfigError(`invalid ${String(issue?.path[0])}: ${issue?.message}`);
-  }
-  if (parsed.data.WORKERS > 1 && !parsed.data.DATABASE_URL) {
-    // PGlite serves one process; several workers need a real Postgres.
-    throw new ConfigError(
-      "invalid WORKERS: more than one worker needs DATABASE_URL (the embedded Postgres serves one process)",
-    );
   }
   return Object.freeze(parsed.data);
 }

@@ -1,9 +1,10 @@
 // Where the database comes from: DATABASE_URL, or the embedded Postgres (migrated and seeded with the
-// demo catalog on first start) when it is unset.
+// demo catalog on first start) when it is unset. With WORKERS>1 the cluster primary owns the embedded
+// Postgres and hands its URL to the workers as DATABASE_URL.
 
 import type { Config } from "./config.ts";
 import { createDb, type Db } from "./db/client.ts";
-import { startEmbeddedPostgres } from "./db/embedded.ts";
+import { type EmbeddedPostgres, startEmbeddedPostgres } from "./db/embedded.ts";
 import { deployMigrations } from "./db/migrate.ts";
 import type { Logger } from "./logger.ts";
 import { demoData } from "./seed/demo.ts";
@@ -11,35 +12,51 @@ import { writeSeed } from "./seed/write.ts";
 
 export interface Database {
   db: Db;
-  embedded: boolean;
   close(): Promise<void>;
 }
+
+/** PGlite runs every connection's statements on one backend, one at a time: more connections only queue. */
+export const EMBEDDED_POOL_SIZE = 4;
 
 export async function openDatabase(config: Config, log: Logger): Promise<Database> {
   const onQuery = config.LOG_SQL ? (sql: string, ms: number) => log.debug({ sql, ms }, "sql") : undefined;
   if (config.DATABASE_URL) {
-    const db = createDb(config.DATABASE_URL, { onQuery });
-    return { db, embedded: false, close: () => db.$disconnect() };
+    const db = createDb(config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE, onQuery });
+    return { db, close: () => db.$disconnect() };
   }
-  log.warn(
-    { dataDir: config.EMBEDDED_DATA_DIR },
-    "DATABASE_URL is not set: using the embedded Postgres (PGlite). Single replica only; not for production.",
-  );
-  const embedded = await startEmbeddedPostgres(config.EMBEDDED_DATA_DIR);
-  const applied = await deployMigrations(embedded.url);
-  if (applied.length) log.info({ applied }, "migrations applied to the embedded database");
-  // PGlite has one session for every connection: a small pool is all it can use.
-  const db = createDb(embedded.url, { max: 4, onQuery });
-  if ((await db.campaign.count()) === 0 && (await db.category.count()) === 0) {
-    await writeSeed(db, demoData);
-    log.info({ campaigns: demoData.campaigns.length }, "embedded database seeded with the demo catalog");
-  }
+  const embedded = await prepareEmbeddedPostgres(config, log);
+  const db = createDb(embedded.url, { max: EMBEDDED_POOL_SIZE, onQuery });
   return {
     db,
-    embedded: true,
     async close() {
       await db.$disconnect();
       await embedded.stop();
     },
   };
+}
+
+/** Starts the embedded Postgres, applies pending migrations and seeds the demo catalog into an empty one. */
+export async function prepareEmbeddedPostgres(config: Config, log: Logger): Promise<EmbeddedPostgres> {
+  log.warn(
+    { dataDir: config.EMBEDDED_DATA_DIR },
+    "DATABASE_URL is not set: using the embedded Postgres (PGlite), one host only; not for production.",
+  );
+  const embedded = await startEmbeddedPostgres(config.EMBEDDED_DATA_DIR);
+  try {
+    const applied = await deployMigrations(embedded.url);
+    if (applied.length) log.info({ applied }, "migrations applied to the embedded database");
+    const db = createDb(embedded.url, { max: 1 });
+    try {
+      if ((await db.campaign.count()) === 0 && (await db.category.count()) === 0) {
+        await writeSeed(db, demoData);
+        log.info({ campaigns: demoData.campaigns.length }, "embedded database seeded with the demo catalog");
+      }
+    } finally {
+      await db.$disconnect();
+    }
+    return embedded;
+  } catch (error) {
+    await embedded.stop();
+    throw error;
+  }
 }

@@ -16,7 +16,10 @@ try {
 
 const log = createLogger(config.LOG_LEVEL);
 if (config.WORKERS > 1 && cluster.isPrimary) {
-  runPrimary(config, log);
+  await runPrimary(config, log).catch((error: unknown) => {
+    log.fatal({ err: error }, "cannot start");
+    process.exit(1);
+  });
 } else {
   await runReplica();
 }

@@ -1,19 +1,36 @@
 // WORKERS=N: the primary process forks N workers sharing the port (node:cluster); each worker is a
 // full replica with its own index, subscription and replica id. The primary restarts a worker that
 // dies, relays pub/sub between workers when there is no Redis, and stops them all on SIGTERM/SIGINT.
+// Without DATABASE_URL the primary runs the embedded Postgres and the workers connect to it.
 import cluster, { type Worker } from "node:cluster";
 import type { Config } from "../config.ts";
+import { EMBEDDED_POOL_SIZE, prepareEmbeddedPostgres } from "../database.ts";
+import type { EmbeddedPostgres } from "../db/embedded.ts";
 import type { Logger } from "../logger.ts";
 import { isRelayMessage } from "./ipc-pubsub.ts";
 
 const RESTART_DELAY_MS = 500;
 
-export function runPrimary(config: Config, log: Logger): void {
+export async function runPrimary(config: Config, log: Logger): Promise<void> {
   let stopping = false;
   const slots = new Map<Worker, number>();
+  let embedded: EmbeddedPostgres | undefined;
+  if (!config.DATABASE_URL) {
+    embedded = await prepareEmbeddedPostgres(config, log);
+    log.info({ url: embedded.url }, "embedded Postgres serves the workers");
+  }
+  const databaseEnv = embedded ? { DATABASE_URL: embedded.url, DATABASE_POOL_SIZE: String(EMBEDDED_POOL_SIZE) } : {};
+  const exit = async (code: number) => {
+    await embedded?.stop().catch((error: unknown) => log.error({ err: error }, "embedded Postgres did not stop cleanly"));
+    process.exit(code);
+  };
 
   const fork = (slot: number) => {
-    const worker = cluster.fork({ REPLICA_ID: `${config.REPLICA_ID}/w${slot}`, BULLSEYE_WORKER: String(slot) });
+    const worker = cluster.fork({
+      ...databaseEnv,
+      REPLICA_ID: `${config.REPLICA_ID}/w${slot}`,
+      BULLSEYE_WORKER: String(slot),
+    });
     slots.set(worker, slot);
     worker.on("message", (message: unknown) => {
       if (!isRelayMessage(message)) return;
@@ -27,7 +44,7 @@ export function runPrimary(config: Config, log: Logger): void {
     if (stopping) {
       if (slots.size === 0) {
         log.info("all workers stopped");
-        process.exit(0);
+        void exit(0);
       }
       return;
     }
@@ -40,7 +57,7 @@ export function runPrimary(config: Config, log: Logger): void {
       if (stopping) return;
       stopping = true;
       log.info({ signal, workers: slots.size }, "stopping workers");
-      if (slots.size === 0) process.exit(0);
+      if (slots.size === 0) void exit(0);
       for (const worker of slots.keys()) worker.process.kill("SIGTERM");
     });
   }

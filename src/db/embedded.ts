@@ -1,9 +1,9 @@
 // Zero-setup default: an in-process Postgres (PGlite, WASM) exposed over TCP, so the app reaches it
-// through the same pg/@prisma/adapter-pg path as a real server. All connections share one session,
-// so it serves exactly one replica.
+// through the same pg/@prisma/adapter-pg path as a real server. Its clients take turns on its single
+// session (see pglite-server.ts); with WORKERS>1 the cluster primary runs it for every worker.
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
-import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { servePGlite } from "./pglite-server.ts";
 
 export interface EmbeddedPostgres {
   url: string;
@@ -13,12 +13,11 @@ export interface EmbeddedPostgres {
 export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPostgres> {
   mkdirSync(dataDir, { recursive: true }); // PGlite does not create parent folders
   const db = await PGlite.create(dataDir);
-  const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 100 });
-  await server.start();
+  const server = await servePGlite(db);
   return {
-    url: `postgresql://postgres:postgres@${server.getServerConn()}/postgres?sslmode=disable`,
+    url: `postgresql://postgres:postgres@${server.address}/postgres?sslmode=disable`,
     async stop() {
-      await server.stop();
+      await server.close();
       await db.close();
     },
   };
