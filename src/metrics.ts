@@ -69,6 +69,13 @@ export function createMetrics(sources: MetricSources) {
     registers: [registry],
   });
 
+  const graphqlReads = new Counter({
+    name: "bullseye_graphql_reads_total",
+    help: "GraphQL queries by the database they read (replica only with DATABASE_REPLICA_URL)",
+    labelNames: ["database"] as const,
+    registers: [registry],
+  });
+
   const knownOperations = new Set<string>();
 
   return {
@@ -87,6 +94,9 @@ export function createMetrics(sources: MetricSources) {
         else knownOperations.add(label);
       }
       graphqlOperations.labels(type, label, outcome).inc();
+    },
+    graphqlRead(database: "primary" | "replica"): void {
+      graphqlReads.labels(database).inc();
     },
     async handle(_req: IncomingMessage, res: ServerResponse): Promise<void> {
       const body = await registry.metrics();

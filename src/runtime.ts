@@ -5,6 +5,7 @@ import type { Config } from "./config.ts";
 import { dashboardRoutes } from "./dashboard/static.ts";
 import { openDatabase } from "./database.ts";
 import { createDb } from "./db/client.ts";
+import { ReadRouter } from "./db/read-router.ts";
 import type { Logger } from "./logger.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { attachGraphQLWebSocket, createGraphQLHandler } from "./schema/yoga.ts";
@@ -30,7 +31,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
   const replicas = new ReplicaRegistry(config.REPLICA_ID);
   let presence: Presence | undefined;
   let metrics: Metrics | undefined;
-  const replicaDb = config.DATABASE_REPLICA_URL ? createDb(config.DATABASE_REPLICA_URL) : undefined;
+  const replicaDb = config.DATABASE_REPLICA_URL ? createDb(config.DATABASE_REPLICA_URL, { max: config.DATABASE_POOL_SIZE }) : undefined;
   const sync = new IndexSync(database.db, log, {
     replicaDb,
     onApplied: (snapshot, how, seconds) => {
@@ -39,15 +40,19 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
     },
   });
   presence = await joinReplicas(config.REPLICA_ID, bus, sync, replicas, log);
+  const latestKnownVersion = () =>
+    Math.max(sync.version, replicas.newestVersion(), presence?.newestAnnounced() ?? 0);
   metrics = createMetrics({
     indexVersion: () => sync.version,
     indexCampaigns: () => sync.snapshot?.campaignCount ?? 0,
-    latestKnownVersion: () => Math.max(sync.version, replicas.newestVersion(), presence?.newestAnnounced() ?? 0),
+    latestKnownVersion,
     postgresUp: () => sync.databaseReachable,
     redisUp: () => bus.connected(),
   });
+  const reads = new ReadRouter(database.db, replicaDb, log, { onRoute: metrics.graphqlRead });
   const graphql = createGraphQLHandler({
     db: database.db,
+    readDatabase: replicaDb ? () => reads.forRead(latestKnownVersion()) : undefined,
     sync,
     config,
     log,

@@ -1,5 +1,4 @@
-// The per-request GraphQL context: who is asking, the shared services, and request-scoped loaders
-// (created on first use, so requests that need none pay nothing).
+// The per-request GraphQL context: who is asking, the shared services, and request-scoped loaders.
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import type { Logger } from "../logger.ts";
@@ -29,24 +28,26 @@ export interface GraphQLDeps {
   afterCommit(version: number): Promise<boolean>;
   /** Delivery stats (Campaign.stats); absent → an empty in-process store. */
   stats?: StatsStore;
+  /** The database a query (read-only operation) reads: the read replica when fresh enough. Absent → `db`. */
+  readDatabase?: () => Promise<Db>;
 }
 
 export interface Context {
   readonly role: Role;
-  readonly db: Db;
+  /** The primary; a query's context is switched to the read database before it executes (readFrom). */
+  db: Db;
   readonly sync: IndexSync;
   readonly config: Config;
   readonly replicas: ReplicaRegistry;
   readonly shutdown?: AbortSignal;
   afterCommit(version: number): Promise<boolean>;
-  readonly loaders: Loaders;
+  loaders: Loaders;
   /** Campaign.stats reads, batched per request (one Redis round trip). */
   readonly statsLoader: StatsLoader;
 }
 
 export function createContext(deps: GraphQLDeps, role: Role): Context {
-  let loaders: Loaders | undefined;
-  let statsLoader: StatsLoader | undefined;
+  deps.stats ??= createMemoryStatsStore();
   return {
     role,
     db: deps.db,
@@ -55,14 +56,14 @@ export function createContext(deps: GraphQLDeps, role: Role): Context {
     replicas: deps.replicas,
     shutdown: deps.shutdown,
     afterCommit: (version) => deps.afterCommit(version),
-    get loaders() {
-      loaders ??= createLoaders(deps.db);
-      return loaders;
-    },
-    get statsLoader() {
-      deps.stats ??= createMemoryStatsStore();
-      statsLoader ??= createStatsLoader(deps.stats);
-      return statsLoader;
-    },
+    loaders: createLoaders(deps.db),
+    statsLoader: createStatsLoader(deps.stats),
   };
+}
+
+/** Points every database read of this operation at `db`; called before execution starts. */
+export function readFrom(context: Context, db: Db): void {
+  if (context.db === db) return;
+  context.db = db;
+  context.loaders = createLoaders(db);
 }

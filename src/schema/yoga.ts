@@ -10,7 +10,7 @@ import { createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } fro
 import { WebSocketServer } from "ws";
 import type { Logger } from "../logger.ts";
 import { createTokenAuth } from "./auth.ts";
-import { type Context, createContext, type GraphQLDeps } from "./context.ts";
+import { type Context, createContext, type GraphQLDeps, readFrom } from "./context.ts";
 import { maskError, unauthenticated } from "./errors.ts";
 import { schema } from "./index.ts";
 import { requestGuards } from "./request-guards.ts";
@@ -59,6 +59,7 @@ export function createGraphQLHandler(deps: GraphQLDeps) {
         blockFieldSuggestion: { enabled: deps.config.NODE_ENV === "production" },
       }),
       operationMetrics(deps.observeOperation),
+      readRouting(deps.readDatabase),
       requestGuards(),
       {
         onRequest({ request, endResponse, fetchAPI }) {
@@ -171,6 +172,17 @@ function withoutHttpExtension(error: GraphQLError): GraphQLError {
     originalError: error.originalError,
     extensions,
   });
+}
+
+/** Queries read the read database (replica when fresh enough); mutations and subscriptions the primary. */
+function readRouting(readDatabase: GraphQLDeps["readDatabase"]): Plugin<Context> {
+  return {
+    async onExecute({ args }) {
+      if (!readDatabase) return;
+      if (getOperationAST(args.document, args.operationName)?.operation !== "query") return;
+      readFrom(args.contextValue, await readDatabase());
+    },
+  };
 }
 
 function operationMetrics(observe: GraphQLDeps["observeOperation"]): Plugin {

@@ -1,7 +1,8 @@
 // The deployment topology without Docker: a Postgres primary with a real streaming read replica, three
 // Bullseye replicas reading their index from the read replica, and a small load balancer in front.
 // While the read replica lags (replay paused), read-your-write still holds through the balancer: a
-// replica that finds the read replica behind the version it needs reads the primary instead.
+// replica that finds the read replica behind the version it needs reads the primary instead, for its
+// index and for GraphQL queries alike; once the read replica has caught up, queries read it.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -29,6 +30,18 @@ function startBalancer(upstreams: string[]): Promise<http.Server> {
     req.pipe(upstream);
   });
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
+
+/** bullseye_graphql_reads_total summed over the three replicas, by database. */
+async function graphqlReads(): Promise<{ primary: number; replica: number }> {
+  const totals = { primary: 0, replica: 0 };
+  for (const replica of replicas) {
+    const text = await (await fetch(`${replica.url}/metrics`)).text();
+    for (const match of text.matchAll(/^bullseye_graphql_reads_total\{database="(primary|replica)"\} (\d+)/gm)) {
+      totals[match[1] as "primary" | "replica"] += Number(match[2]);
+    }
+  }
+  return totals;
 }
 
 beforeAll(async () => {
@@ -89,15 +102,51 @@ describe("primary + lagging read replica + 3 replicas behind a balancer", () => 
         "SELECT version FROM change_counter",
       );
       expect(standby?.version).toBeLessThan(version);
-      // Every replica, reached through the balancer, serves it on the very next request.
+      // Every replica, reached through the balancer, serves it on the very next request...
       for (let i = 0; i < 9; i++) {
         const answer = await fetch(`${balancerUrl}/v1/delivery?app=app&os=ios&country=US`);
         expect(Number(answer.headers.get("x-index-version"))).toBeGreaterThanOrEqual(version);
         expect(((await answer.json()) as { cid: string }[]).map((a) => a.cid)).toEqual(["fresh"]);
       }
+      // ...and returns it to a GraphQL query (read from the primary, the read replica being behind).
+      const before = await graphqlReads();
+      for (let i = 0; i < 3; i++) {
+        const read = await graphqlClient(balancerUrl)(`{ campaign(id: "fresh") { id name } }`);
+        expect(read.data?.campaign).toEqual({ id: "fresh", name: "Fresh" });
+      }
+      const after = await graphqlReads();
+      expect(after.primary - before.primary).toBe(3);
+      expect(after.replica - before.replica).toBe(0);
     } finally {
       await sql(pair.standbyUrl("bullseye"), "SELECT pg_wal_replay_resume()");
     }
+  });
+
+  it("reads GraphQL queries from the read replica once it has replayed what the replicas serve", async () => {
+    const [primary] = await sql<{ version: number }>(pair.primaryUrl("bullseye"), "SELECT version FROM change_counter");
+    await waitUntil(async () => {
+      const [standby] = await sql<{ version: number }>(pair.standbyUrl("bullseye"), "SELECT version FROM change_counter");
+      return standby?.version === primary?.version;
+    }, 10_000);
+    await sql(pair.standbyUrl("bullseye"), "SELECT pg_wal_replay_pause()");
+    try {
+      // An edit nobody announced, made while replay is paused: only the primary has it.
+      await sql(pair.primaryUrl("bullseye"), "UPDATE campaign SET name = 'Renamed' WHERE id = 'fresh'");
+      const before = await graphqlReads();
+      for (let i = 0; i < 3; i++) {
+        const read = await graphqlClient(balancerUrl)(`{ campaign(id: "fresh") { name } }`);
+        expect(read.data?.campaign).toEqual({ name: "Fresh" }); // the read replica's state
+      }
+      const after = await graphqlReads();
+      expect(after.replica - before.replica).toBe(3);
+      expect(after.primary - before.primary).toBe(0);
+    } finally {
+      await sql(pair.standbyUrl("bullseye"), "SELECT pg_wal_replay_resume()");
+    }
+    await waitUntil(async () => {
+      const read = await graphqlClient(balancerUrl)(`{ campaign(id: "fresh") { name } }`);
+      return read.data?.campaign?.name === "Renamed";
+    }, 5_000);
   });
 
   it("loads the index from the read replica: a direct SQL edit waits for replay", async () => {
