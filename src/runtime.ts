@@ -31,7 +31,9 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
   const replicas = new ReplicaRegistry(config.REPLICA_ID);
   let presence: Presence | undefined;
   let metrics: Metrics | undefined;
-  const replicaDb = config.DATABASE_REPLICA_URL ? createDb(config.DATABASE_REPLICA_URL, { max: config.DATABASE_POOL_SIZE }) : undefined;
+  const replicaDb = config.DATABASE_REPLICA_URL
+    ? createDb(config.DATABASE_REPLICA_URL, { max: config.DATABASE_POOL_SIZE })
+    : undefined;
   const sync = new IndexSync(database.db, log, {
     replicaDb,
     onApplied: (snapshot, how, seconds) => {
@@ -40,8 +42,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
     },
   });
   presence = await joinReplicas(config.REPLICA_ID, bus, sync, replicas, log);
-  const latestKnownVersion = () =>
-    Math.max(sync.version, replicas.newestVersion(), presence?.newestAnnounced() ?? 0);
+  const latestKnownVersion = () => Math.max(sync.version, replicas.newestVersion(), presence?.newestAnnounced() ?? 0);
   metrics = createMetrics({
     indexVersion: () => sync.version,
     indexCampaigns: () => sync.snapshot?.campaignCount ?? 0,

@@ -21,7 +21,9 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   }
   const databaseEnv = embedded ? { DATABASE_URL: embedded.url, DATABASE_POOL_SIZE: String(EMBEDDED_POOL_SIZE) } : {};
   const exit = async (code: number) => {
-    await embedded?.stop().catch((error: unknown) => log.error({ err: error }, "embedded Postgres did not stop cleanly"));
+    await embedded
+      ?.stop()
+      .catch((error: unknown) => log.error({ err: error }, "embedded Postgres did not stop cleanly"));
     process.exit(code);
   };
 

@@ -4,7 +4,7 @@
 // delivery path uses, so a rule written "Canada" is stored as "CA" and matches a device sending "ca".
 import { z } from "zod";
 import { normalizeApp, normalizeCountry, normalizeOs, SLUG } from "../delivery/normalize.ts";
-import type { CampaignStatus, Dimension, RuleMode } from "../generated/prisma/enums.ts";
+import type { CampaignStatus } from "../generated/prisma/enums.ts";
 import type { CampaignRow, RuleRow } from "../store/campaign-writes.ts";
 import { badUserInput, type FieldErrors } from "./errors.ts";
 

@@ -125,7 +125,10 @@ describe("primary + lagging read replica + 3 replicas behind a balancer", () => 
   it("reads GraphQL queries from the read replica once it has replayed what the replicas serve", async () => {
     const [primary] = await sql<{ version: number }>(pair.primaryUrl("bullseye"), "SELECT version FROM change_counter");
     await waitUntil(async () => {
-      const [standby] = await sql<{ version: number }>(pair.standbyUrl("bullseye"), "SELECT version FROM change_counter");
+      const [standby] = await sql<{ version: number }>(
+        pair.standbyUrl("bullseye"),
+        "SELECT version FROM change_counter",
+      );
       return standby?.version === primary?.version;
     }, 10_000);
     await sql(pair.standbyUrl("bullseye"), "SELECT pg_wal_replay_pause()");
