@@ -1,0 +1,75 @@
+// Delivery load with wrk (C, from Debian) when it is installed: it needs far less CPU per request than
+// autocannon, which matters when the load generator shares a 2-core machine with the server.
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { LoadResult } from "./processes.ts";
+
+export function hasWrk(): boolean {
+  try {
+    execFileSync("wrk", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch (error) {
+    // wrk --version exits 1 after printing its version; only a missing binary is ENOENT.
+    return (error as NodeJS.ErrnoException).code !== "ENOENT";
+  }
+}
+
+// Each wrk thread pre-formats every request once, then cycles through them from its own offset.
+const SCRIPT = `
+local requests = {}
+local next = 1
+function init(args)
+  for line in io.lines(args[1]) do
+    requests[#requests + 1] = wrk.format("POST", "/v1/delivery", { ["Content-Type"] = "application/json" }, line)
+  end
+  next = math.random(#requests)
+end
+function request()
+  next = next % #requests + 1
+  return requests[next]
+end
+`;
+
+export async function wrkLoad(
+  url: string,
+  bodies: string[],
+  { duration, connections, threads = 1 }: { duration: number; connections: number; threads?: number },
+): Promise<LoadResult> {
+  const dir = mkdtempSync(path.join(tmpdir(), "bullseye-wrk-"));
+  try {
+    writeFileSync(path.join(dir, "bodies.txt"), `${bodies.join("\n")}\n`);
+    writeFileSync(path.join(dir, "delivery.lua"), SCRIPT);
+    const args = ["-t", String(threads), "-c", String(connections), "-d", `${duration}s`, "--latency"];
+    args.push("-s", path.join(dir, "delivery.lua"), url, "--", path.join(dir, "bodies.txt"));
+    const output = await new Promise<string>((resolve, reject) => {
+      const child = spawn("wrk", args, { stdio: ["ignore", "pipe", "inherit"] });
+      let text = "";
+      child.stdout.on("data", (chunk) => {
+        text += chunk;
+      });
+      child.on("error", reject);
+      child.on("exit", (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk exited with ${code}: ${text}`))));
+    });
+    return parseWrk(output);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function parseWrk(output: string): LoadResult {
+  const ms = (value: string, unit: string) => Number(value) * ({ us: 0.001, ms: 1, s: 1000, m: 60_000 }[unit] ?? 1);
+  const latency = (p: string) => {
+    const match = output.match(new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, "m"));
+    return match ? Math.round(ms(match[1] as string, match[2] as string) * 100) / 100 : Number.NaN;
+  };
+  const socket = output.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/);
+  const non2xx = Number(output.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] ?? 0);
+  return {
+    rps: Number(output.match(/Requests\/sec:\s+([\d.]+)/)?.[1] ?? Number.NaN),
+    p50: latency("50"),
+    p99: latency("99"),
+    errors: non2xx + (socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0),
+  };
+}
