@@ -114,6 +114,8 @@ class Feed {
   /** SSE only: the HTTP status of the subscription response. */
   status?: number;
   ended = false;
+  /** The server ended the stream itself: SSE `complete`, graphql-ws `complete`. */
+  completed = false;
   failure?: unknown;
   private readonly waiters = new Set<() => void>();
 
@@ -204,7 +206,10 @@ async function subscribeSse(server: RunningServer, token: string | null, since?:
       if (field === "event") event = value;
       else if (field === "data") data.push(value);
     }
-    if (event === "complete") return feed.end();
+    if (event === "complete") {
+      feed.completed = true;
+      return feed.end();
+    }
     if (event !== "next") return;
     const payload = JSON.parse(data.join("\n")) as { data?: { ruleChanges?: RuleChange }; errors?: Loose[] };
     if (payload.errors) feed.error(payload.errors);
@@ -273,7 +278,10 @@ function subscribeWs(
           feed.end();
         } else feed.end(error);
       },
-      complete: () => feed.end(),
+      complete: () => {
+        feed.completed = true;
+        feed.end();
+      },
     },
   );
   return feed;
@@ -491,5 +499,25 @@ describe("with the subscriber's replica cut off from Redis", () => {
     await writeLoop(C, 3);
     for (const feed of [sse, ws]) await expectExactlyTheLog(feed, since, C);
     await Promise.all([sse.close(), ws.close()]);
+  });
+});
+
+describe("on SIGTERM", () => {
+  it("ends open subscriptions cleanly (SSE complete, WebSocket close 1001), then exits 0", async () => {
+    const E = await start("E", { REDIS_URL: SHARED_REDIS_URL, REDIS_PREFIX: prefix, SHUTDOWN_DRAIN_MS: "300" });
+    const since = await latestVersion();
+    const sse = await subscribeSse(E, ADMIN_TOKEN, since);
+    const ws = subscribeWs(E, ADMIN_TOKEN, since);
+    await writeLoop(A, 1);
+    const written = await latestVersion();
+    await Promise.all([sse.reach(written), ws.reach(written)]);
+
+    const exitCode = E.stop("SIGTERM");
+    await Promise.all([sse.until((f) => f.ended, "SSE end"), ws.until((f) => f.ended, "WebSocket end")]);
+    expect(sse.completed).toBe(true);
+    expect(sse.failure).toBeUndefined();
+    // graphql-ws reports the server's close frame: 1001 "going away", not a dropped connection (1006).
+    expect((ws.failure as { code?: number } | undefined)?.code).toBe(1001);
+    expect(await exitCode).toBe(0);
   });
 });
