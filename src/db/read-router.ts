@@ -9,6 +9,10 @@ import type { Db } from "./client.ts";
 export type ReadTarget = "primary" | "replica";
 
 export interface ReadRouterOptions {
+  /** A replay check older than this is repeated before the next read, so a dead replica is noticed. */
+  recheckAfterMs?: number;
+  /** A replay check slower than this counts as the replica being unreachable. */
+  checkTimeoutMs?: number;
   /** After a failed check, read the primary this long before asking the read replica again. */
   retryAfterMs?: number;
   onRoute?: (target: ReadTarget) => void;
@@ -17,8 +21,9 @@ export interface ReadRouterOptions {
 export class ReadRouter {
   /** Highest version seen replayed on the read replica; replay only moves forward. */
   private replayed = 0;
-  private check: Promise<void> | null = null;
+  private checkedAt = Number.NEGATIVE_INFINITY;
   private downUntil = 0;
+  private check: Promise<void> | null = null;
 
   constructor(
     readonly primary: Db,
@@ -36,23 +41,39 @@ export class ReadRouter {
 
   private async targetFor(version: number): Promise<ReadTarget> {
     if (!this.replica) return "primary";
-    if (version <= this.replayed) return "replica";
-    if (Date.now() < this.downUntil) return "primary";
+    const now = Date.now();
+    if (now < this.downUntil) return "primary";
+    const fresh = now - this.checkedAt < (this.options.recheckAfterMs ?? 250);
+    if (fresh && version <= this.replayed) return "replica";
     // One check at a time: concurrent reads share it.
-    this.check ??= this.readReplayedVersion(this.replica).finally(() => {
+    this.check ??= this.checkReplica(this.replica).finally(() => {
       this.check = null;
     });
     await this.check;
-    return version <= this.replayed ? "replica" : "primary";
+    return Date.now() >= this.downUntil && version <= this.replayed ? "replica" : "primary";
   }
 
-  private async readReplayedVersion(replica: Db): Promise<void> {
+  private async checkReplica(replica: Db): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeoutMs = this.options.checkTimeoutMs ?? 500;
     try {
-      const counter = await replica.changeCounter.findUnique({ where: { id: 1 }, select: { version: true } });
+      const counter = await Promise.race([
+        replica.changeCounter.findUnique({ where: { id: 1 }, select: { version: true } }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
       this.replayed = Math.max(this.replayed, counter?.version ?? 0);
+      this.checkedAt = Date.now();
+      if (this.downUntil) this.log.info("read replica reachable again; GraphQL queries read it");
+      this.downUntil = 0;
     } catch (error) {
+      if (!this.downUntil) {
+        this.log.warn({ err: error }, "read replica unavailable; GraphQL queries read the primary meanwhile");
+      }
       this.downUntil = Date.now() + (this.options.retryAfterMs ?? 1_000);
-      this.log.warn({ err: error }, "read replica unavailable; GraphQL reads go to the primary for now");
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

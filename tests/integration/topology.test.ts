@@ -11,8 +11,11 @@ import { ADMIN_TOKEN, graphqlClient } from "../helpers/graphql.ts";
 import { type PostgresPair, sql, startPrimaryWithStandby } from "../helpers/postgres-cluster.ts";
 import { SHARED_REDIS_URL, uniquePrefix } from "../helpers/redis.ts";
 import { type RunningServer, startServer, waitUntil } from "../helpers/server.ts";
+import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.ts";
 
 let pair: PostgresPair;
+/** Between the replicas and the read replica, so a test can take the read replica away. */
+let standbyProxy: TcpProxy;
 const replicas: RunningServer[] = [];
 let balancer: http.Server;
 let balancerUrl: string;
@@ -52,9 +55,12 @@ beforeAll(async () => {
     async () => (await sql(pair.standbyUrl("bullseye"), "SELECT 1 FROM change_counter")).length === 1,
     15_000,
   );
+  standbyProxy = await startTcpProxy(pair.standbyPort);
+  const viaProxy = new URL(pair.standbyUrl("bullseye"));
+  viaProxy.port = String(standbyProxy.port);
   const env = {
     DATABASE_URL: pair.primaryUrl("bullseye"),
-    DATABASE_REPLICA_URL: pair.standbyUrl("bullseye"),
+    DATABASE_REPLICA_URL: viaProxy.toString(),
     REDIS_URL: SHARED_REDIS_URL,
     REDIS_PREFIX: uniquePrefix("topology"),
     ADMIN_TOKEN,
@@ -74,6 +80,7 @@ beforeAll(async () => {
 afterAll(async () => {
   balancer?.close();
   await Promise.all(replicas.map((r) => r.stop()));
+  await standbyProxy?.close();
   await pair?.stop();
 });
 
@@ -169,5 +176,30 @@ describe("primary + lagging read replica + 3 replicas behind a balancer", () => 
       const answers = await Promise.all(replicas.map((r) => fetch(`${r.url}/v1/delivery?app=app&os=ios&country=US`)));
       return answers.every((a) => a.status === 204 && Number(a.headers.get("x-index-version")) === primary?.version);
     }, 5_000);
+  });
+
+  it("reads the primary while the read replica is unreachable, and the read replica again once it is back", async () => {
+    await standbyProxy.cut();
+    try {
+      const before = await graphqlReads();
+      const started = performance.now();
+      for (let i = 0; i < 6; i++) {
+        const read = await graphqlClient(balancerUrl)(`{ campaign(id: "fresh") { id } }`);
+        expect(read.errors).toBeUndefined();
+        expect(read.data?.campaign).toEqual({ id: "fresh" });
+      }
+      // At most one check per replica waits for the dead connection (timeout 500 ms), then the primary.
+      expect(performance.now() - started).toBeLessThan(3_000);
+      const after = await graphqlReads();
+      expect(after.primary - before.primary).toBe(6);
+      expect(after.replica - before.replica).toBe(0);
+    } finally {
+      await standbyProxy.restore();
+    }
+    await waitUntil(async () => {
+      const before = await graphqlReads();
+      await Promise.all(replicas.map((r) => graphqlClient(r.url)(`{ campaign(id: "fresh") { id } }`)));
+      return (await graphqlReads()).replica - before.replica === 3;
+    }, 10_000);
   });
 });
