@@ -14,6 +14,7 @@
 // snapshot never see a half-applied change.
 
 import { AnswerCache } from "./answer-cache.ts";
+import { LayeredMap, type LayeredMapDraft } from "./layered-map.ts";
 
 export const DIMENSIONS = ["app", "os", "country", "category"] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
@@ -74,7 +75,7 @@ interface CompiledCampaign {
   visit: number;
 }
 
-type Postings = ReadonlyMap<string, readonly CompiledCampaign[]>;
+type Postings = LayeredMap<readonly CompiledCampaign[]>;
 
 // Rough share of traffic one value of a dimension receives, for choosing anchors. Any anchor gives
 // correct answers; a better guess only means fewer candidates to check per request.
@@ -110,11 +111,11 @@ export class TargetingSnapshot {
 
   private constructor(
     readonly version: number,
-    private readonly campaigns: ReadonlyMap<string, CompiledCampaign>,
+    private readonly campaigns: LayeredMap<CompiledCampaign>,
     private readonly anchored: Readonly<Record<Dimension, Postings>>,
     private readonly unanchored: readonly CompiledCampaign[],
     private readonly categoryApps: ReadonlyMap<string, readonly string[]>,
-    private readonly appCategories: ReadonlyMap<string, readonly string[]>,
+    private readonly appCategories: LayeredMap<readonly string[]>,
     private readonly options: SnapshotOptions,
   ) {
     this.versionHeader = String(version);
@@ -123,14 +124,14 @@ export class TargetingSnapshot {
   }
 
   static empty(options: SnapshotOptions = {}): TargetingSnapshot {
-    const postings = () => new Map<string, CompiledCampaign[]>();
+    const postings = () => LayeredMap.empty<readonly CompiledCampaign[]>();
     return new TargetingSnapshot(
       0,
-      new Map(),
+      LayeredMap.empty(),
       { app: postings(), os: postings(), country: postings(), category: postings() },
       EMPTY,
       new Map(),
-      new Map(),
+      LayeredMap.empty(),
       options,
     );
   }
@@ -159,7 +160,7 @@ export class TargetingSnapshot {
     // Categories first: anchors are chosen with the catalog as it will be.
     for (const [id, def] of change.categories) writer.setCategory(id, def ? def.apps : null);
     const stats = { categoryApps: writer.categoryApps, appCount: writer.appCategories.size };
-    const campaigns = new Map(this.campaigns);
+    const campaigns = this.campaigns.edit();
     const touched: CompiledCampaign[] = [];
     for (const [id, def] of change.campaigns) {
       const previous = campaigns.get(id);
@@ -177,11 +178,11 @@ export class TargetingSnapshot {
     }
     const next = new TargetingSnapshot(
       change.version,
-      campaigns,
-      writer.anchored,
+      campaigns.finish(),
+      writer.finishAnchored(),
       writer.unanchored,
       writer.categoryApps,
-      writer.appCategories,
+      writer.finishAppCategories(),
       this.options,
     );
     if (this.cache && next.cache && touched.length + change.categories.size <= MAX_INHERITED_CHANGES) {
@@ -365,16 +366,30 @@ function compile(def: CampaignDef, stats: CatalogStats): CompiledCampaign {
  * change, the first time it is written; everything untouched stays shared with the old snapshot.
  */
 class SnapshotWriter {
-  anchored: Record<Dimension, Postings>;
+  private readonly drafts: Partial<Record<Dimension, LayeredMapDraft<readonly CompiledCampaign[]>>> = {};
+  readonly appCategories: LayeredMapDraft<readonly string[]>;
   private readonly copied = new Set<object>();
 
   constructor(
-    anchored: Readonly<Record<Dimension, Postings>>,
+    private readonly anchored: Readonly<Record<Dimension, Postings>>,
     public unanchored: readonly CompiledCampaign[],
     public categoryApps: ReadonlyMap<string, readonly string[]>,
-    public appCategories: ReadonlyMap<string, readonly string[]>,
+    appCategories: LayeredMap<readonly string[]>,
   ) {
-    this.anchored = { ...anchored };
+    this.appCategories = appCategories.edit();
+  }
+
+  finishAnchored(): Record<Dimension, Postings> {
+    const result = { ...this.anchored };
+    for (const dimension of DIMENSIONS) {
+      const draft = this.drafts[dimension];
+      if (draft) result[dimension] = draft.finish();
+    }
+    return result;
+  }
+
+  finishAppCategories(): LayeredMap<readonly string[]> {
+    return this.appCategories.finish();
   }
 
   addCampaign(campaign: CompiledCampaign): void {
@@ -404,9 +419,7 @@ class SnapshotWriter {
     const categoryApps = this.own(this.categoryApps, (copy) => {
       this.categoryApps = copy;
     });
-    const appCategories = this.own(this.appCategories, (copy) => {
-      this.appCategories = copy;
-    });
+    const appCategories = this.appCategories;
     for (const app of categoryApps.get(id) ?? EMPTY) {
       const remaining = (appCategories.get(app) ?? EMPTY).filter((c) => c !== id);
       if (remaining.length) appCategories.set(app, remaining);
@@ -429,13 +442,12 @@ class SnapshotWriter {
     return copy;
   }
 
-  private ownPostings(dimension: Dimension): Map<string, readonly CompiledCampaign[]> {
-    return this.own(this.anchored[dimension], (copy) => {
-      this.anchored[dimension] = copy;
-    });
+  private ownPostings(dimension: Dimension): LayeredMapDraft<readonly CompiledCampaign[]> {
+    this.drafts[dimension] ??= this.anchored[dimension].edit();
+    return this.drafts[dimension];
   }
 
-  private ownList(postings: Map<string, readonly CompiledCampaign[]>, value: string): CompiledCampaign[] {
+  private ownList(postings: LayeredMapDraft<readonly CompiledCampaign[]>, value: string): CompiledCampaign[] {
     const list = postings.get(value);
     if (list && this.copied.has(list)) return list as CompiledCampaign[];
     const copy = list ? [...list] : [];

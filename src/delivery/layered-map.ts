@@ -1,0 +1,88 @@
+// A string-keyed map for the copy-on-write snapshots: a large shared base plus a small overlay of what
+// changed since the base was built. A change copies only the overlay, not a 100k-key map, so applying a
+// campaign costs microseconds and leaves little garbage; once the overlay outgrows a fraction of the
+// base it is folded into a new base (one full copy per many changes). With an empty overlay a read is
+// one Map.get, so steady-state delivery pays nothing for it.
+const DELETED: unique symbol = Symbol("deleted");
+type Entry<V> = V | typeof DELETED;
+
+/** Fold the overlay into the base once it holds more keys than this share of the base (or the floor). */
+const FOLD_SHARE = 1 / 16;
+const FOLD_FLOOR = 1_024;
+
+export class LayeredMap<V> {
+  private constructor(
+    private readonly base: ReadonlyMap<string, V>,
+    private readonly overlay: ReadonlyMap<string, Entry<V>>,
+    readonly size: number,
+  ) {}
+
+  static empty<V>(): LayeredMap<V> {
+    return new LayeredMap<V>(new Map(), new Map(), 0);
+  }
+
+  get(key: string): V | undefined {
+    if (this.overlay.size === 0) return this.base.get(key);
+    const entry = this.overlay.get(key);
+    if (entry === undefined) return this.base.get(key);
+    return entry === DELETED ? undefined : entry;
+  }
+
+  /** A writable copy; `finish()` gives the new map and leaves this one untouched. */
+  edit(): LayeredMapDraft<V> {
+    return new LayeredMapDraft(this.base, this.overlay, this.size, (base, overlay, size) => {
+      // Over an empty base (a full build) the overlay holds no deletions: it becomes the base as it is.
+      if (base.size === 0) return new LayeredMap(overlay as ReadonlyMap<string, V>, new Map(), size);
+      if (overlay.size <= Math.max(FOLD_FLOOR, base.size * FOLD_SHARE)) return new LayeredMap(base, overlay, size);
+      const folded = new Map(base);
+      for (const [key, entry] of overlay) {
+        if (entry === DELETED) folded.delete(key);
+        else folded.set(key, entry);
+      }
+      return new LayeredMap(folded, new Map(), size);
+    });
+  }
+}
+
+export class LayeredMapDraft<V> {
+  private overlay: Map<string, Entry<V>> | null = null;
+
+  constructor(
+    private readonly base: ReadonlyMap<string, V>,
+    private readonly shared: ReadonlyMap<string, Entry<V>>,
+    public size: number,
+    private readonly make: (
+      base: ReadonlyMap<string, V>,
+      overlay: ReadonlyMap<string, Entry<V>>,
+      size: number,
+    ) => LayeredMap<V>,
+  ) {}
+
+  get(key: string): V | undefined {
+    const entry = (this.overlay ?? this.shared).get(key);
+    if (entry === undefined) return this.base.get(key);
+    return entry === DELETED ? undefined : entry;
+  }
+
+  set(key: string, value: V): void {
+    if (this.get(key) === undefined) this.size++;
+    this.own().set(key, value);
+  }
+
+  delete(key: string): void {
+    if (this.get(key) === undefined) return;
+    this.size--;
+    const overlay = this.own();
+    if (this.base.has(key)) overlay.set(key, DELETED);
+    else overlay.delete(key);
+  }
+
+  finish(): LayeredMap<V> {
+    return this.make(this.base, this.overlay ?? this.shared, this.size);
+  }
+
+  private own(): Map<string, Entry<V>> {
+    this.overlay ??= new Map(this.shared);
+    return this.overlay;
+  }
+}

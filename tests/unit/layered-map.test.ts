@@ -1,0 +1,45 @@
+// LayeredMap against a plain Map model: random sets and deletes over many versions, each version left
+// untouched by later edits, through overlay growth and folds into a new base.
+import { describe, expect, it } from "vitest";
+import { LayeredMap } from "../../src/delivery/layered-map.ts";
+
+function prng(seed: number) {
+  return () => {
+    seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
+    return seed / 2 ** 32;
+  };
+}
+
+describe("LayeredMap", () => {
+  it("behaves like a Map at every version, and older versions never change", () => {
+    const random = prng(7);
+    const keys = Array.from({ length: 3_000 }, (_, i) => `key${i}`);
+    const versions: { map: LayeredMap<number>; model: Map<string, number> }[] = [];
+    let map = LayeredMap.empty<number>();
+    let model = new Map<string, number>();
+    for (let version = 0; version < 400; version++) {
+      const draft = map.edit();
+      model = new Map(model);
+      // Mostly small edits, now and then a large one (forces folds).
+      const edits = random() < 0.05 ? 1_500 : 1 + Math.floor(random() * 20);
+      for (let e = 0; e < edits; e++) {
+        const key = keys[Math.floor(random() * keys.length)] as string;
+        if (random() < 0.3) {
+          draft.delete(key);
+          model.delete(key);
+        } else {
+          draft.set(key, version * 10_000 + e);
+          model.set(key, version * 10_000 + e);
+        }
+        expect(draft.get(key)).toBe(model.get(key));
+      }
+      expect(draft.size).toBe(model.size);
+      map = draft.finish();
+      versions.push({ map, model });
+    }
+    for (const { map, model } of versions.filter((_, i) => i % 25 === 0 || i === versions.length - 1)) {
+      expect(map.size).toBe(model.size);
+      for (const key of keys) expect(map.get(key)).toBe(model.get(key));
+    }
+  });
+});
