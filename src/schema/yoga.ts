@@ -1,13 +1,13 @@
 // The GraphQL endpoint: a Yoga instance over the Pothos schema, usable as a node request listener.
 // Built here, mounted by the runtime (it never listens itself).
 
-import { type IncomingMessage, type Server, ServerResponse } from "node:http";
-import type { Socket } from "node:net";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { type ExecutionArgs, GraphQLError, getOperationAST } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { WebSocketServer } from "ws";
+import { declineUpgrade } from "../http/decline-upgrade.ts";
 import type { Logger } from "../logger.ts";
 import { createTokenAuth } from "./auth.ts";
 import { type Context, createContext, type GraphQLDeps, readFrom } from "./context.ts";
@@ -105,20 +105,8 @@ export function attachGraphQLWebSocket(server: Server, yoga: GraphQLHandler) {
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
       return;
     }
-    // Any other upgrade offer (e.g. `Upgrade: h2c` from curl --http2) is declined: a bodiless request
-    // is answered as plain HTTP/1.1, so a device still gets its ads; anything else gets a JSON 400.
-    if ((req.method === "GET" || req.method === "HEAD") && head.length === 0) {
-      const res = new ServerResponse(req);
-      res.shouldKeepAlive = false;
-      res.assignSocket(socket as Socket);
-      res.on("finish", () => socket.end());
-      server.emit("request", req, res);
-      return;
-    }
-    const body = JSON.stringify({ error: "protocol upgrade is only offered for WebSocket on /graphql" });
-    socket.end(
-      `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    // Any other upgrade offer (e.g. `Upgrade: h2c` from curl --http2) is declined: answered as plain HTTP.
+    declineUpgrade(server, req, socket, head);
   });
   const handle = useServer(
     {

@@ -178,17 +178,25 @@ describe("GET /v1/delivery", () => {
 });
 
 describe("other methods and routes", () => {
-  it("answers a GET that offers a protocol upgrade (curl --http2) as plain HTTP, and refuses other upgrades with JSON", async () => {
+  it("answers requests that offer a protocol upgrade it does not take (curl --http2) as plain HTTP/1.1", async () => {
     const get = await rawRequest(
       "GET /v1/delivery?app=candycrush&os=ios&country=CA HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n",
     );
     expect(get).toMatch(/^HTTP\/1.1 200/);
     expect(get).toContain('"cid":"spotify"');
+    const body = JSON.stringify({ app: "candycrush", os: "ios", country: "CA" });
     const post = await rawRequest(
-      "POST /v1/delivery HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\nContent-Length: 2\r\n\r\n{}",
+      `POST /v1/delivery HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
     );
-    expect(post).toMatch(/^HTTP\/1.1 400/);
-    expect(post).toContain('{"error":');
+    expect(post).toMatch(/^HTTP\/1.1 200/);
+    expect(post).toContain('"cid":"spotify"');
+    // The connection stays usable: a second request on it after the declined offer is answered too.
+    const twoOnOne = await rawRequest(
+      `POST /v1/delivery HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nContent-Length: ${body.length}\r\n\r\n${body}` +
+        "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
+    expect(twoOnOne.match(/HTTP\/1.1 200/g)).toHaveLength(2);
+    expect(twoOnOne).toContain('"cid":"spotify"');
   });
 
   it.each(["PUT", "DELETE", "PATCH"])("answers %s with 405 and Allow: GET, POST", async (method) => {
