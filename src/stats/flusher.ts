@@ -16,26 +16,22 @@ export function startFlusher(counter: DeliveryCounter, store: StatsStore, log: L
   let inFlight: Promise<void> | undefined;
   let failing = false;
   const flush = (): Promise<void> => {
-    if (inFlight) return inFlight;
-    const counts = counter.take();
-    if (counts.size === 0) return Promise.resolve();
-    inFlight = store
-      .add(counts)
-      .then(
-        () => {
-          if (failing) log.info("delivery stats flushed again");
-          failing = false;
-        },
-        (error: unknown) => {
-          counter.restore(counts);
-          counter.prune(minuteOf(Date.now()) - RETENTION_MINUTES);
-          if (!failing) log.warn({ err: error }, "cannot flush delivery stats; keeping them for the next flush");
-          failing = true;
-        },
-      )
-      .finally(() => {
-        inFlight = undefined;
-      });
+    inFlight ??= (async () => {
+      const counts = await counter.take();
+      if (counts.size === 0) return;
+      try {
+        await store.add(counts);
+        if (failing) log.info("delivery stats flushed again");
+        failing = false;
+      } catch (error) {
+        counter.restore(counts);
+        counter.prune(minuteOf(Date.now()) - RETENTION_MINUTES);
+        if (!failing) log.warn({ err: error }, "cannot flush delivery stats; keeping them for the next flush");
+        failing = true;
+      }
+    })().finally(() => {
+      inFlight = undefined;
+    });
     return inFlight;
   };
   const timer = setInterval(flush, intervalMs);

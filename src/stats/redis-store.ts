@@ -1,6 +1,7 @@
 // Delivery stats in Redis: one hash per minute (`<prefix>{stats}:<minute>`, field = campaign id,
 // value = deliveries), expiring after the retention. The `{stats}` hash tag keeps every bucket in one
-// cluster slot, so a flush is one pipeline and a read is one script call even with REDIS_CLUSTER.
+// cluster slot, so a flush is one script call per minute bucket and a read is one script call even with
+// REDIS_CLUSTER.
 import { Cluster, Redis, type RedisOptions } from "ioredis";
 import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
@@ -14,6 +15,16 @@ import type { StatsStore } from "./store.ts";
 const READ_SCRIPT = `local out = {}
 for i, key in ipairs(KEYS) do out[i] = redis.call('HMGET', key, unpack(ARGV)) end
 return out`;
+
+/**
+ * HINCRBY of every campaign's count into one bucket, then its expiry: one command per bucket. The
+ * counts travel as one JSON array [id, n, id, n, …]: encoding 5k separate commands (or 10k arguments)
+ * held the event loop for 10–20 ms per flush.
+ */
+const ADD_SCRIPT = `local counts = cjson.decode(ARGV[2])
+for i = 1, #counts, 2 do redis.call('HINCRBY', KEYS[1], counts[i], counts[i + 1]) end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return #counts / 2`;
 
 export function createRedisStatsStore(config: Config, log: Logger): StatsStore {
   const options: RedisOptions = {
@@ -33,15 +44,13 @@ export function createRedisStatsStore(config: Config, log: Logger): StatsStore {
 
   return {
     async add(counts) {
-      const pipeline = redis.pipeline();
+      const calls: Promise<unknown>[] = [];
       for (const [minute, byId] of counts) {
-        const k = key(minute);
-        for (const [id, n] of byId) pipeline.hincrby(k, id, n);
-        pipeline.expire(k, RETENTION_SECONDS);
+        const flat: (string | number)[] = [];
+        for (const [id, n] of byId) flat.push(id, n);
+        calls.push(redis.eval(ADD_SCRIPT, 1, key(minute), RETENTION_SECONDS, JSON.stringify(flat)));
       }
-      const results = (await pipeline.exec()) ?? [];
-      const failed = results.find(([error]) => error);
-      if (failed) throw failed[0];
+      await Promise.all(calls);
     },
     async read(ids, newestMinute, minutes) {
       if (ids.length === 0) return [];

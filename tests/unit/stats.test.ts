@@ -13,26 +13,45 @@ const plain = (counts: MinuteCounts) =>
   Object.fromEntries([...counts].map(([minute, byId]) => [minute, Object.fromEntries(byId)]));
 
 describe("DeliveryCounter", () => {
-  it("counts each served campaign in the bucket of its minute", () => {
+  it("counts each served campaign in the bucket of its minute", async () => {
     const counter = new DeliveryCounter();
     const t = 100 * MINUTE_MS;
     counter.count(["a", "b"], t);
     counter.count(["a"], t + 59_999);
     counter.count(["a"], t + MINUTE_MS);
     counter.count([], t);
-    expect(plain(counter.take())).toEqual({ 100: { a: 2, b: 1 }, 101: { a: 1 } });
-    expect(counter.take().size).toBe(0);
+    expect(plain(await counter.take())).toEqual({ 100: { a: 2, b: 1 }, 101: { a: 1 } });
+    expect((await counter.take()).size).toBe(0);
   });
 
-  it("merges counts put back after a failed flush with the ones counted meanwhile", () => {
+  it("merges counts put back after a failed flush with the ones counted meanwhile", async () => {
     const counter = new DeliveryCounter();
     const t = 100 * MINUTE_MS;
     counter.count(["a"], t);
-    const taken = counter.take();
+    const taken = await counter.take();
     counter.count(["a"], t + 1);
     counter.restore(taken);
     counter.count(["a"], t + 2);
-    expect(plain(counter.take())).toEqual({ 100: { a: 3 } });
+    expect(plain(await counter.take())).toEqual({ 100: { a: 3 } });
+  });
+
+  it("expands in slices, and what is counted while a take runs goes to the next one", async () => {
+    const counter = new DeliveryCounter();
+    const t = 100 * MINUTE_MS;
+    const lists = Array.from({ length: 2_500 }, (_, i) => [`c${i % 7}`, `d${i % 3}`]);
+    for (const list of lists) counter.count(list, t);
+    const taking = counter.take(100); // 25 slices
+    counter.count(["late"], t);
+    const taken = plain(await taking);
+    expect(taken[100]).toEqual({
+      ...Object.fromEntries(
+        Array.from({ length: 7 }, (_, i) => [`c${i}`, lists.filter((l) => l[0] === `c${i}`).length]),
+      ),
+      ...Object.fromEntries(
+        Array.from({ length: 3 }, (_, i) => [`d${i}`, lists.filter((l) => l[1] === `d${i}`).length]),
+      ),
+    });
+    expect(plain(await counter.take())).toEqual({ 100: { late: 1 } });
   });
 });
 
