@@ -5,6 +5,9 @@ import { ConfigError, loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
 import { startReplica } from "./runtime.ts";
 
+/** After draining and the in-flight timeout, how long closing pools and connections may take. */
+const SHUTDOWN_GRACE_MS = 5_000;
+
 let config: ReturnType<typeof loadConfig>;
 try {
   config = loadConfig();
@@ -36,6 +39,12 @@ async function runReplica(): Promise<void> {
       if (stopping) return;
       stopping = true;
       log.info({ signal }, "shutting down");
+      // A dependency that hangs (a query never answered) must not keep the process alive forever.
+      const deadlineMs = config.SHUTDOWN_DRAIN_MS + config.SHUTDOWN_TIMEOUT_MS + SHUTDOWN_GRACE_MS;
+      setTimeout(() => {
+        log.error({ deadlineMs }, "shutdown did not finish in time; exiting");
+        process.exit(1);
+      }, deadlineMs).unref();
       replica.stop().then(
         () => process.exit(0),
         (error: unknown) => {

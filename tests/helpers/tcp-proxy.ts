@@ -9,6 +9,8 @@ export interface TcpProxy {
   cut(): Promise<void>;
   /** Accepts connections again. */
   restore(): Promise<void>;
+  /** Keeps every connection open but stops forwarding bytes: the service hangs instead of going away. */
+  freeze(): void;
   close(): Promise<void>;
 }
 
@@ -16,6 +18,7 @@ export async function startTcpProxy(targetPort: number, targetHost = "127.0.0.1"
   const port = await freePort();
   const sockets = new Set<net.Socket>();
   let server: net.Server | undefined;
+  let frozen = false;
   const listen = () =>
     new Promise<void>((resolve, reject) => {
       if (server?.listening) return resolve();
@@ -32,6 +35,10 @@ export async function startTcpProxy(targetPort: number, targetHost = "127.0.0.1"
         client.on("error", drop).on("close", drop);
         upstream.on("error", drop).on("close", drop);
         client.pipe(upstream).pipe(client);
+        if (frozen) {
+          client.unpipe(upstream);
+          upstream.unpipe(client);
+        }
       });
       server.once("error", reject);
       server.listen(port, "127.0.0.1", () => resolve());
@@ -44,5 +51,10 @@ export async function startTcpProxy(targetPort: number, targetHost = "127.0.0.1"
       server.close(() => resolve());
     });
   await listen();
-  return { port, cut: stop, restore: listen, close: stop };
+  const freeze = () => {
+    frozen = true;
+    // Unpiped sockets stay open and unread: requests sent into them never get an answer.
+    for (const socket of sockets) socket.unpipe();
+  };
+  return { port, cut: stop, restore: listen, close: stop, freeze };
 }

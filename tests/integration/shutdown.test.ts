@@ -5,6 +5,7 @@ import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { ADMIN_TOKEN } from "../helpers/graphql.ts";
 import { SHARED_REDIS_URL, uniquePrefix } from "../helpers/redis.ts";
 import { type RunningServer, startServer } from "../helpers/server.ts";
+import { startTcpProxy } from "../helpers/tcp-proxy.ts";
 
 let database: TestDatabase;
 let server: RunningServer;
@@ -79,4 +80,37 @@ describe("graceful shutdown", () => {
     expect(readyAfterSignal).toBe(503);
     expect(code).toBe(0);
   });
+});
+
+describe("shutdown with a hung database", () => {
+  it("exits within drain + in-flight timeout + 5 s even when a query never returns", async () => {
+    const proxy = await startTcpProxy(Number(new URL(database.url).port || 5432));
+    const viaProxy = new URL(database.url);
+    viaProxy.port = String(proxy.port);
+    const hung = await startServer({
+      env: { DATABASE_URL: viaProxy.toString(), ADMIN_TOKEN, SHUTDOWN_DRAIN_MS: "0", SHUTDOWN_TIMEOUT_MS: "1000" },
+    });
+    try {
+      proxy.freeze();
+      // A GraphQL read now waits on Postgres forever (and so does the index poll).
+      const query = fetch(`${hung.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` },
+        body: JSON.stringify({ query: "{ campaigns { id } }" }),
+      }).catch(() => null);
+      await new Promise((r) => setTimeout(r, 300));
+      const started = performance.now();
+      const code = await hung.stop("SIGTERM");
+      const tookMs = performance.now() - started;
+      await query;
+      expect(code).toBe(1);
+      expect(tookMs).toBeLessThan(9_000);
+      expect(hung.logs.some((l) => (l as { msg?: string }).msg === "shutdown did not finish in time; exiting")).toBe(
+        true,
+      );
+    } finally {
+      await hung.stop("SIGKILL");
+      await proxy.close();
+    }
+  }, 30_000);
 });
