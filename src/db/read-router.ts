@@ -26,7 +26,7 @@ export class ReadRouter {
   private check: Promise<void> | null = null;
 
   constructor(
-    readonly primary: Db,
+    private readonly primary: Db,
     private readonly replica: Db | undefined,
     private readonly log: Logger,
     private readonly options: ReadRouterOptions = {},

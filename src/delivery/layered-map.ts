@@ -10,6 +10,12 @@ type Entry<V> = V | typeof DELETED;
 const FOLD_SHARE = 1 / 16;
 const FOLD_FLOOR = 1_024;
 
+function lookup<V>(base: ReadonlyMap<string, V>, overlay: ReadonlyMap<string, Entry<V>>, key: string): V | undefined {
+  const entry = overlay.get(key);
+  if (entry === undefined) return base.get(key);
+  return entry === DELETED ? undefined : entry;
+}
+
 export class LayeredMap<V> {
   private constructor(
     private readonly base: ReadonlyMap<string, V>,
@@ -21,26 +27,26 @@ export class LayeredMap<V> {
     return new LayeredMap<V>(new Map(), new Map(), 0);
   }
 
+  /** The map `overlay` over `base` makes, folded into a new base once the overlay has grown too big. */
+  static of<V>(base: ReadonlyMap<string, V>, overlay: ReadonlyMap<string, Entry<V>>, size: number): LayeredMap<V> {
+    // Over an empty base (a full build) the overlay holds no deletions: it becomes the base as it is.
+    if (base.size === 0) return new LayeredMap(overlay as ReadonlyMap<string, V>, new Map(), size);
+    if (overlay.size <= Math.max(FOLD_FLOOR, base.size * FOLD_SHARE)) return new LayeredMap(base, overlay, size);
+    const folded = new Map(base);
+    for (const [key, entry] of overlay) {
+      if (entry === DELETED) folded.delete(key);
+      else folded.set(key, entry);
+    }
+    return new LayeredMap(folded, new Map(), size);
+  }
+
   get(key: string): V | undefined {
-    if (this.overlay.size === 0) return this.base.get(key);
-    const entry = this.overlay.get(key);
-    if (entry === undefined) return this.base.get(key);
-    return entry === DELETED ? undefined : entry;
+    return this.overlay.size === 0 ? this.base.get(key) : lookup(this.base, this.overlay, key);
   }
 
   /** A writable copy; `finish()` gives the new map and leaves this one untouched. */
   edit(): LayeredMapDraft<V> {
-    return new LayeredMapDraft(this.base, this.overlay, this.size, (base, overlay, size) => {
-      // Over an empty base (a full build) the overlay holds no deletions: it becomes the base as it is.
-      if (base.size === 0) return new LayeredMap(overlay as ReadonlyMap<string, V>, new Map(), size);
-      if (overlay.size <= Math.max(FOLD_FLOOR, base.size * FOLD_SHARE)) return new LayeredMap(base, overlay, size);
-      const folded = new Map(base);
-      for (const [key, entry] of overlay) {
-        if (entry === DELETED) folded.delete(key);
-        else folded.set(key, entry);
-      }
-      return new LayeredMap(folded, new Map(), size);
-    });
+    return new LayeredMapDraft(this.base, this.overlay, this.size);
   }
 }
 
@@ -51,17 +57,10 @@ export class LayeredMapDraft<V> {
     private readonly base: ReadonlyMap<string, V>,
     private readonly shared: ReadonlyMap<string, Entry<V>>,
     public size: number,
-    private readonly make: (
-      base: ReadonlyMap<string, V>,
-      overlay: ReadonlyMap<string, Entry<V>>,
-      size: number,
-    ) => LayeredMap<V>,
   ) {}
 
   get(key: string): V | undefined {
-    const entry = (this.overlay ?? this.shared).get(key);
-    if (entry === undefined) return this.base.get(key);
-    return entry === DELETED ? undefined : entry;
+    return lookup(this.base, this.overlay ?? this.shared, key);
   }
 
   set(key: string, value: V): void {
@@ -78,7 +77,7 @@ export class LayeredMapDraft<V> {
   }
 
   finish(): LayeredMap<V> {
-    return this.make(this.base, this.overlay ?? this.shared, this.size);
+    return LayeredMap.of(this.base, this.overlay ?? this.shared, this.size);
   }
 
   private own(): Map<string, Entry<V>> {

@@ -1,7 +1,6 @@
 // Delivery stats in Redis: one hash per minute (`<prefix>{stats}:<minute>`, field = campaign id,
 // value = deliveries), expiring after the retention. The `{stats}` hash tag keeps every bucket in one
-// cluster slot, so a flush is one script call per minute bucket and a read is one script call even with
-// REDIS_CLUSTER.
+// cluster slot, so a flush and a read are one script call each, even with REDIS_CLUSTER.
 import { Cluster, Redis, type RedisOptions } from "ioredis";
 import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
@@ -17,14 +16,18 @@ for i, key in ipairs(KEYS) do out[i] = redis.call('HMGET', key, unpack(ARGV)) en
 return out`;
 
 /**
- * HINCRBY of every campaign's count into one bucket, then its expiry: one command per bucket. The
- * counts travel as one JSON array [id, n, id, n, …]: encoding 5k separate commands (or 10k arguments)
- * held the event loop for 10–20 ms per flush.
+ * HINCRBY of every campaign's count into its minute bucket, then each bucket's expiry: one atomic
+ * command per flush, so a failed flush wrote nothing and can be retried whole. The counts travel as one
+ * JSON array per bucket ([id, n, id, n, …]): encoding 5k separate commands held the event loop for
+ * 10–20 ms per flush.
  */
-const ADD_SCRIPT = `local counts = cjson.decode(ARGV[2])
-for i = 1, #counts, 2 do redis.call('HINCRBY', KEYS[1], counts[i], counts[i + 1]) end
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-return #counts / 2`;
+const ADD_SCRIPT = `local buckets = cjson.decode(ARGV[2])
+for k, key in ipairs(KEYS) do
+  local counts = buckets[k]
+  for i = 1, #counts, 2 do redis.call('HINCRBY', key, counts[i], counts[i + 1]) end
+  redis.call('EXPIRE', key, ARGV[1])
+end
+return #KEYS`;
 
 export function createRedisStatsStore(config: Config, log: Logger): StatsStore {
   const options: RedisOptions = {
@@ -44,13 +47,15 @@ export function createRedisStatsStore(config: Config, log: Logger): StatsStore {
 
   return {
     async add(counts) {
-      const calls: Promise<unknown>[] = [];
+      const keys: string[] = [];
+      const buckets: (string | number)[][] = [];
       for (const [minute, byId] of counts) {
         const flat: (string | number)[] = [];
         for (const [id, n] of byId) flat.push(id, n);
-        calls.push(redis.eval(ADD_SCRIPT, 1, key(minute), RETENTION_SECONDS, JSON.stringify(flat)));
+        keys.push(key(minute));
+        buckets.push(flat);
       }
-      await Promise.all(calls);
+      await redis.eval(ADD_SCRIPT, keys.length, ...keys, RETENTION_SECONDS, JSON.stringify(buckets));
     },
     async read(ids, newestMinute, minutes) {
       if (ids.length === 0) return [];

@@ -34,11 +34,7 @@ export async function startTcpProxy(targetPort: number, targetHost = "127.0.0.1"
         };
         client.on("error", drop).on("close", drop);
         upstream.on("error", drop).on("close", drop);
-        client.pipe(upstream).pipe(client);
-        if (frozen) {
-          client.unpipe(upstream);
-          upstream.unpipe(client);
-        }
+        if (!frozen) client.pipe(upstream).pipe(client);
       });
       server.once("error", reject);
       server.listen(port, "127.0.0.1", () => resolve());
