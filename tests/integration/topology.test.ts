@@ -35,6 +35,18 @@ function startBalancer(upstreams: string[]): Promise<http.Server> {
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
 }
 
+/** Pauses replay on the standby and waits until it has really stopped (the request takes effect later). */
+async function pauseReplay(): Promise<void> {
+  await sql(pair.standbyUrl("bullseye"), "SELECT pg_wal_replay_pause()");
+  await waitUntil(async () => {
+    const [row] = await sql<{ state: string }>(
+      pair.standbyUrl("bullseye"),
+      "SELECT pg_get_wal_replay_pause_state() AS state",
+    );
+    return row?.state === "paused";
+  }, 5_000);
+}
+
 /** bullseye_graphql_reads_total summed over the three replicas, by database. */
 async function graphqlReads(): Promise<{ primary: number; replica: number }> {
   const totals = { primary: 0, replica: 0 };
@@ -86,7 +98,7 @@ afterAll(async () => {
 
 describe("primary + lagging read replica + 3 replicas behind a balancer", () => {
   it("keeps read-your-write through the balancer while the read replica is paused", async () => {
-    await sql(pair.standbyUrl("bullseye"), "SELECT pg_wal_replay_pause()");
+    await pauseReplay();
     try {
       const res = await graphqlClient(balancerUrl)(
         `mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { version propagated } }`,
@@ -138,7 +150,7 @@ describe("primary + lagging read replica + 3 replicas behind a balancer", () => 
       );
       return standby?.version === primary?.version;
     }, 10_000);
-    await sql(pair.standbyUrl("bullseye"), "SELECT pg_wal_replay_pause()");
+    await pauseReplay();
     try {
       // An edit nobody announced, made while replay is paused: only the primary has it.
       await sql(pair.primaryUrl("bullseye"), "UPDATE campaign SET name = 'Renamed' WHERE id = 'fresh'");
@@ -160,7 +172,7 @@ describe("primary + lagging read replica + 3 replicas behind a balancer", () => 
   });
 
   it("loads the index from the read replica: a direct SQL edit waits for replay", async () => {
-    await sql(pair.standbyUrl("bullseye"), "SELECT pg_wal_replay_pause()");
+    await pauseReplay();
     try {
       await sql(pair.primaryUrl("bullseye"), "INSERT INTO targeting_rule VALUES ('fresh', 'COUNTRY', 'EXCLUDE', 'US')");
       // Nobody announced this version, and the replicas poll the (paused) read replica: still served.
