@@ -48,6 +48,8 @@ const envSchema = z.object({
     z.coerce.number().int().min(1).max(64).default(1),
   ),
   INDEX_POLL_MS: z.preprocess(blankAsUnset, z.coerce.number().int().min(50).max(60_000).default(1000)),
+  /** Byte budget (MiB) of the delivery answer cache: interned answers plus remembered devices. */
+  ANSWER_CACHE_MB: z.preprocess(blankAsUnset, z.coerce.number().min(0).max(16_384).default(32)),
   /** Log every SQL statement at debug level (query counts in tests, diagnosing N+1). */
   LOG_SQL: z.preprocess(blankAsUnset, bool.default(false)),
 });

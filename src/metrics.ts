@@ -2,6 +2,7 @@
 // GraphQL operation names capped — never an app, a campaign or a device value.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { AnswerCacheUsage } from "./delivery/snapshot.ts";
 
 /**
  * nodejs_eventloop_lag_* sample the loop with a timer this often, and record the time between two
@@ -13,6 +14,8 @@ export const EVENT_LOOP_SAMPLE_MS = 10;
 export interface MetricSources {
   indexVersion(): number;
   indexCampaigns(): number;
+  /** Entries and bytes of the delivery answer cache (ANSWER_CACHE_MB bounds the bytes). */
+  answerCache(): AnswerCacheUsage | undefined;
   /** Newest version this replica knows exists: from change messages, peers' reports, its own index. */
   latestKnownVersion(): number;
   postgresUp(): boolean;
@@ -49,6 +52,28 @@ export function createMetrics(sources: MetricSources) {
     registers: [registry],
     collect() {
       this.set(sources.indexCampaigns());
+    },
+  });
+  new Gauge({
+    name: "bullseye_answer_cache_bytes",
+    help: "Estimated bytes held by the delivery answer cache: interned answers, remembered devices",
+    labelNames: ["cache"] as const,
+    registers: [registry],
+    collect() {
+      const usage = sources.answerCache();
+      this.labels("answers").set(usage?.answerBytes ?? 0);
+      this.labels("devices").set(usage?.deviceBytes ?? 0);
+    },
+  });
+  new Gauge({
+    name: "bullseye_answer_cache_entries",
+    help: "Entries in the delivery answer cache: interned answers, remembered devices",
+    labelNames: ["cache"] as const,
+    registers: [registry],
+    collect() {
+      const usage = sources.answerCache();
+      this.labels("answers").set(usage?.answers ?? 0);
+      this.labels("devices").set(usage?.devices ?? 0);
     },
   });
   const indexApply = new Histogram({

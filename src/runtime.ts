@@ -36,6 +36,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
     : undefined;
   const sync = new IndexSync(database.db, log, {
     replicaDb,
+    answerCacheBytes: config.ANSWER_CACHE_MB * 1024 * 1024,
     onApplied: (snapshot, how, seconds) => {
       presence?.announce(snapshot.version);
       metrics?.indexApplied(how, seconds);
@@ -46,6 +47,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
   metrics = createMetrics({
     indexVersion: () => sync.version,
     indexCampaigns: () => sync.snapshot?.campaignCount ?? 0,
+    answerCache: () => sync.snapshot?.answerCacheUsage,
     latestKnownVersion,
     postgresUp: () => sync.databaseReachable,
     redisUp: () => bus.connected(),

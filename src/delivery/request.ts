@@ -1,7 +1,7 @@
 // Device request validation (CONTRACT §3): raw fields → normalised DeviceRequest, or every bad field.
 
 import { normalizeApp, normalizeCountry, normalizeOs } from "./normalize.ts";
-import type { DeviceRequest } from "./snapshot.ts";
+import type { DeviceRequest } from "./types.ts";
 
 export type FieldProblem = "missing" | "invalid";
 

@@ -1,7 +1,7 @@
 // A large deterministic catalog for benchmarks: `npm run db:seed -- --campaigns 5000 --apps 100000`.
 // Shaped like real inventory: most campaigns target apps or app categories plus a few countries,
 // a few run everywhere in some countries; some are paused or outside their flight window.
-import type { DeviceRequest, DimensionValues } from "../delivery/snapshot.ts";
+import type { DeviceRequest, DimensionValues } from "../delivery/types.ts";
 import type { SeedData } from "./types.ts";
 
 export const SYNTHETIC_COUNTRIES = [
