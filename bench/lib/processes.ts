@@ -63,6 +63,7 @@ export async function waitReady(url: string): Promise<void> {
 }
 
 export interface LoadResult {
+  requests?: number;
   rps: number;
   p50: number;
   p99: number;
