@@ -117,10 +117,10 @@ async function main(): Promise<void> {
     await churn;
     console.log(`delivery on replica B, ${options.duration} s each, ${options.connections} connections:`);
     console.log(
-      `  no churn:            ${fmt(calm.rps)} req/s, p99 ${calm.p99} ms, errors ${calm.errors}, longest event-loop stall ${fmt(calmStall, 1)} ms`,
+      `  no churn:            ${fmt(calm.rps)} req/s, p50 ${calm.p50} p99 ${calm.p99} max ${calm.max} ms, errors ${calm.errors}, longest event-loop stall ${fmt(calmStall, 1)} ms`,
     );
     console.log(
-      `  1 mutation/s (${churnMutations}): ${fmt(busy.rps)} req/s, p99 ${busy.p99} ms, errors ${busy.errors}, longest event-loop stall ${fmt(busyStall, 1)} ms`,
+      `  1 mutation/s (${churnMutations}): ${fmt(busy.rps)} req/s, p50 ${busy.p50} p99 ${busy.p99} max ${busy.max} ms, errors ${busy.errors}, longest event-loop stall ${fmt(busyStall, 1)} ms`,
     );
     console.log(
       `  p99 ratio churn / no churn: ${fmt(busy.p99 / Math.max(calm.p99, 1), 2)} (target <= 2); stall target <= 20 ms`,

@@ -67,6 +67,7 @@ export interface LoadResult {
   rps: number;
   p50: number;
   p99: number;
+  max: number;
   errors: number;
 }
 
@@ -88,6 +89,7 @@ export async function deliveryLoad(
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
+    max: result.latency.max,
     errors: result.errors + result.timeouts + result.non2xx,
   };
 }

@@ -87,6 +87,8 @@ function parseWrk(output: string): LoadResult {
     const match = output.match(new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, "m"));
     return match ? Math.round(ms(match[1] as string, match[2] as string) * 100) / 100 : Number.NaN;
   };
+  // "    Latency     1.23ms    0.45ms  12.34ms   90.00%": avg, stdev, max.
+  const summary = output.match(/^\s+Latency\s+\S+\s+\S+\s+([\d.]+)(us|ms|s|m)/m);
   const socket = output.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/);
   const non2xx = Number(output.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] ?? 0);
   return {
@@ -94,6 +96,7 @@ function parseWrk(output: string): LoadResult {
     rps: Number(output.match(/Requests\/sec:\s+([\d.]+)/)?.[1] ?? Number.NaN),
     p50: latency("50"),
     p99: latency("99"),
+    max: summary ? Math.round(ms(summary[1] as string, summary[2] as string) * 100) / 100 : Number.NaN,
     errors: non2xx + (socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0),
   };
 }

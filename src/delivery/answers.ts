@@ -7,6 +7,7 @@
 // immutable objects, so an answer stays valid across snapshots for as long as it is held.
 import { byPriorityThenId, type CompiledCampaign } from "./compiled-campaign.ts";
 import { EMPTY_LIST } from "./index-data.ts";
+import { SeenFilter } from "./seen-filter.ts";
 import { TwoGenerationCache } from "./two-generation-cache.ts";
 
 export interface Answer {
@@ -20,20 +21,24 @@ export interface Answer {
 
 export const NO_ADS: Answer = Object.freeze({ body: null, campaignIds: EMPTY_LIST, serials: EMPTY_LIST });
 
-/** Rough bytes an answer holds beyond its body: objects, arrays, the table entry. */
+/** Rough bytes an answer holds beyond its body: objects, arrays (ids, serials), the table entry. */
 const ANSWER_OVERHEAD = 200;
 
-const answerBytes = (_hash: number, entry: Answer | Answer[]): number =>
-  Array.isArray(entry)
-    ? entry.reduce((sum, answer) => sum + answerBytes(0, answer), 0)
-    : (entry.body?.length ?? 0) + entry.serials.length * 16 + ANSWER_OVERHEAD;
+export const answerBytes = (answer: Answer): number =>
+  (answer.body?.length ?? 0) + answer.serials.length * 24 + ANSWER_OVERHEAD;
+
+const entryBytes = (_hash: number, entry: Answer | Answer[]): number =>
+  Array.isArray(entry) ? entry.reduce((sum, answer) => sum + answerBytes(answer), 0) : answerBytes(entry);
 
 export class AnswerTable {
   private readonly table: TwoGenerationCache<number, Answer | Answer[]>;
+  private readonly seen = new SeenFilter();
   private keys = new Float64Array(64);
+  /** Whether the last answerFor() built its answer (rather than finding it). */
+  built = false;
 
   constructor(maxBytes: number) {
-    this.table = new TwoGenerationCache(maxBytes, answerBytes);
+    this.table = new TwoGenerationCache(maxBytes, entryBytes);
   }
 
   get bytes(): number {
@@ -44,9 +49,13 @@ export class AnswerTable {
     return this.table.size;
   }
 
-  /** The one Answer for exactly these campaigns (any order, no duplicates). */
+  /**
+   * The Answer for exactly these campaigns (any order, no duplicates): the one held for this set, or
+   * a new one — kept only once the set has been seen before, so sets asked once leave nothing behind.
+   */
   answerFor(campaigns: readonly CompiledCampaign[]): Answer {
     const n = campaigns.length;
+    this.built = false;
     if (n === 0) return NO_ADS;
     if (this.keys.length < n) this.keys = new Float64Array(Math.max(n, this.keys.length * 2));
     const keys = this.keys;
@@ -67,6 +76,8 @@ export class AnswerTable {
       }
     }
     const answer = buildAnswer(campaigns, keys, n);
+    this.built = true;
+    if (!this.seen.check(hash)) return answer;
     // A hash collision keeps both answers under the hash.
     this.table.set(hash, entry === undefined ? answer : [...(Array.isArray(entry) ? entry : [entry]), answer]);
     return answer;

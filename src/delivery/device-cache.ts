@@ -1,30 +1,31 @@
 // Devices that asked recently → their answer, so a device that asks again costs one Map lookup
 // instead of a match. Entries are tagged with the snapshot that computed them and the span in which
-// flight windows leave them valid; a stale entry is recomputed and updated in place.
+// flight windows leave them valid; a stale entry is recomputed and replaced.
 //
-// Only devices seen before are admitted (one bit per device hash, cleared as it fills up): a stream of
-// never-seen devices adds no entries, so it costs the match and nothing for the collector to clean up.
+// Only devices seen before are admitted (seen-filter.ts). An entry is charged its key, its own
+// overhead and — when its answer was built for it rather than shared — that answer's bytes too, so
+// the budget bounds what the entries keep alive, not just the entries.
 import type { Answer } from "./answers.ts";
+import { hashString, SeenFilter } from "./seen-filter.ts";
 import { TwoGenerationCache } from "./two-generation-cache.ts";
 
 interface Entry {
-  snapshot: number;
-  answer: Answer;
-  from: number;
-  until: number;
+  readonly snapshot: number;
+  readonly answer: Answer;
+  readonly from: number;
+  readonly until: number;
+  readonly bytes: number;
 }
 
 /** Rough bytes an entry holds beyond its key's characters: the Map slot, the entry, the key header. */
 const ENTRY_OVERHEAD = 120;
-const SEEN_BITS = 1 << 20;
 
 export class DeviceCache {
   private readonly entries: TwoGenerationCache<string, Entry>;
-  private readonly seen = new Int32Array(SEEN_BITS / 32);
-  private marked = 0;
+  private readonly seen = new SeenFilter();
 
   constructor(maxBytes: number) {
-    this.entries = new TwoGenerationCache(maxBytes, (key) => key.length * 2 + ENTRY_OVERHEAD);
+    this.entries = new TwoGenerationCache(maxBytes, (_key, entry) => entry.bytes);
   }
 
   get bytes(): number {
@@ -41,32 +42,10 @@ export class DeviceCache {
     return entry.answer;
   }
 
-  set(key: string, snapshot: number, answer: Answer, from: number, until: number): void {
-    const entry = this.entries.get(key);
-    if (entry !== undefined) {
-      entry.snapshot = snapshot;
-      entry.answer = answer;
-      entry.from = from;
-      entry.until = until;
-      return;
-    }
-    if (!this.seenBefore(key)) return;
-    this.entries.set(key, { snapshot, answer, from, until });
-  }
-
-  /** Marks the key's bit; true when it was marked already. */
-  private seenBefore(key: string): boolean {
-    let hash = 0x811c9dc5;
-    for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
-    const bit = (hash >>> 0) % SEEN_BITS;
-    const word = bit >>> 5;
-    const mask = 1 << (bit & 31);
-    if ((this.seen[word] as number) & mask) return true;
-    if (++this.marked > SEEN_BITS / 2) {
-      this.seen.fill(0);
-      this.marked = 1;
-    }
-    this.seen[word] = (this.seen[word] as number) | mask;
-    return false;
+  /** `answerBytes`: what the answer holds, when it was built for this device (0 when shared). */
+  set(key: string, snapshot: number, answer: Answer, from: number, until: number, answerBytes: number): void {
+    if (!this.entries.has(key) && !this.seen.check(hashString(key))) return;
+    const bytes = key.length * 2 + ENTRY_OVERHEAD + answerBytes;
+    this.entries.set(key, { snapshot, answer, from, until, bytes });
   }
 }

@@ -32,18 +32,27 @@ export class TwoGenerationCache<K, V> {
     return aged;
   }
 
+  has(key: K): boolean {
+    return this.young.has(key) || this.old.has(key);
+  }
+
+  /** Remembers the value (an entry larger than half the budget is not kept). */
   set(key: K, value: V): void {
-    if (!this.young.has(key)) {
-      const bytes = this.sizeOf(key, value);
-      if (this.youngBytes + bytes > this.maxBytes / 2 && this.young.size > 0) {
-        this.old = this.young;
-        this.oldBytes = this.youngBytes;
-        this.young = new Map();
-        this.youngBytes = 0;
-      }
-      this.youngBytes += bytes;
+    const bytes = this.sizeOf(key, value);
+    const replaced = this.young.get(key);
+    if (replaced !== undefined) {
+      this.young.delete(key);
+      this.youngBytes -= this.sizeOf(key, replaced);
+    }
+    if (bytes > this.maxBytes / 2) return;
+    if (this.youngBytes + bytes > this.maxBytes / 2) {
+      this.old = this.young;
+      this.oldBytes = this.youngBytes;
+      this.young = new Map();
+      this.youngBytes = 0;
     }
     this.young.set(key, value);
+    this.youngBytes += bytes;
   }
 
   clear(): void {

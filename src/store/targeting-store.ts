@@ -2,6 +2,8 @@
 // after a version (for an incremental apply). Each read is one REPEATABLE READ transaction (or one
 // statement), so the data and the version it is labelled with always agree. Large reads come in pages
 // (keyset paging), so no single result is big enough to hold the event loop while it is converted.
+// Value lists travel as JSON, not Postgres arrays: the array parser builds each value character by
+// character (a rope), and matching against ropes measured ~10× slower than against JSON's flat strings.
 
 import type { Db } from "../db/client.ts";
 import type { CampaignDef, CategoryDef, IndexChange } from "../delivery/types.ts";
@@ -43,19 +45,16 @@ interface CampaignRow {
   priority: number;
   startsAt: Date | string | null;
   endsAt: Date | string | null;
-  appIn: string[];
-  appEx: string[];
-  countryIn: string[];
-  countryEx: string[];
-  osIn: string[];
-  osEx: string[];
-  categoryIn: string[];
-  categoryEx: string[];
+  rules: Record<
+    "appIn" | "appEx" | "countryIn" | "countryEx" | "osIn" | "osEx" | "categoryIn" | "categoryEx",
+    string[]
+  >;
 }
 
 const toDate = (value: Date | string | null) => (value === null ? null : new Date(value));
 
 function toCampaignDef(row: CampaignRow): CampaignDef {
+  const r = row.rules;
   return {
     id: row.id,
     imageUrl: row.imageUrl,
@@ -64,8 +63,8 @@ function toCampaignDef(row: CampaignRow): CampaignDef {
     priority: row.priority,
     startsAt: toDate(row.startsAt),
     endsAt: toDate(row.endsAt),
-    include: { app: row.appIn, country: row.countryIn, os: row.osIn, category: row.categoryIn },
-    exclude: { app: row.appEx, country: row.countryEx, os: row.osEx, category: row.categoryEx },
+    include: { app: r.appIn, country: r.countryIn, os: r.osIn, category: r.categoryIn },
+    exclude: { app: r.appEx, country: r.countryEx, os: r.osEx, category: r.categoryEx },
   };
 }
 
@@ -80,21 +79,18 @@ async function readCampaigns(tx: Tx, ids: string[] | null): Promise<CampaignDef[
         SELECT * FROM "campaign" WHERE "id" > ${after} AND ${filter} ORDER BY "id" LIMIT ${CAMPAIGN_PAGE}
       )
       SELECT p."id", p."image_url" AS "imageUrl", p."cta", p."status"::text AS "status", p."priority",
-        p."starts_at" AS "startsAt", p."ends_at" AS "endsAt",
-        coalesce(r."appIn", '{}') AS "appIn", coalesce(r."appEx", '{}') AS "appEx",
-        coalesce(r."countryIn", '{}') AS "countryIn", coalesce(r."countryEx", '{}') AS "countryEx",
-        coalesce(r."osIn", '{}') AS "osIn", coalesce(r."osEx", '{}') AS "osEx",
-        coalesce(r."categoryIn", '{}') AS "categoryIn", coalesce(r."categoryEx", '{}') AS "categoryEx"
+        p."starts_at" AS "startsAt", p."ends_at" AS "endsAt", r."rules"
       FROM page p LEFT JOIN LATERAL (
-        SELECT
-          array_agg("value") FILTER (WHERE "dimension" = 'APP' AND "mode" = 'INCLUDE') AS "appIn",
-          array_agg("value") FILTER (WHERE "dimension" = 'APP' AND "mode" = 'EXCLUDE') AS "appEx",
-          array_agg("value") FILTER (WHERE "dimension" = 'COUNTRY' AND "mode" = 'INCLUDE') AS "countryIn",
-          array_agg("value") FILTER (WHERE "dimension" = 'COUNTRY' AND "mode" = 'EXCLUDE') AS "countryEx",
-          array_agg("value") FILTER (WHERE "dimension" = 'OS' AND "mode" = 'INCLUDE') AS "osIn",
-          array_agg("value") FILTER (WHERE "dimension" = 'OS' AND "mode" = 'EXCLUDE') AS "osEx",
-          array_agg("value") FILTER (WHERE "dimension" = 'CATEGORY' AND "mode" = 'INCLUDE') AS "categoryIn",
-          array_agg("value") FILTER (WHERE "dimension" = 'CATEGORY' AND "mode" = 'EXCLUDE') AS "categoryEx"
+        SELECT json_build_object(
+          'appIn', coalesce(json_agg("value") FILTER (WHERE "dimension" = 'APP' AND "mode" = 'INCLUDE'), '[]'),
+          'appEx', coalesce(json_agg("value") FILTER (WHERE "dimension" = 'APP' AND "mode" = 'EXCLUDE'), '[]'),
+          'countryIn', coalesce(json_agg("value") FILTER (WHERE "dimension" = 'COUNTRY' AND "mode" = 'INCLUDE'), '[]'),
+          'countryEx', coalesce(json_agg("value") FILTER (WHERE "dimension" = 'COUNTRY' AND "mode" = 'EXCLUDE'), '[]'),
+          'osIn', coalesce(json_agg("value") FILTER (WHERE "dimension" = 'OS' AND "mode" = 'INCLUDE'), '[]'),
+          'osEx', coalesce(json_agg("value") FILTER (WHERE "dimension" = 'OS' AND "mode" = 'EXCLUDE'), '[]'),
+          'categoryIn', coalesce(json_agg("value") FILTER (WHERE "dimension" = 'CATEGORY' AND "mode" = 'INCLUDE'), '[]'),
+          'categoryEx', coalesce(json_agg("value") FILTER (WHERE "dimension" = 'CATEGORY' AND "mode" = 'EXCLUDE'), '[]')
+        ) AS "rules"
         FROM "targeting_rule" WHERE "campaign_id" = p."id"
       ) r ON true
       ORDER BY p."id"`;
@@ -113,7 +109,7 @@ async function readCategories(tx: Tx, ids: string[] | null): Promise<CategoryDef
   let after = { id: "", app: "" };
   for (;;) {
     const rows = await tx.$queryRaw<{ id: string; apps: string[]; last: string; n: number }[]>`
-      SELECT "category_id" AS "id", array_agg("app" ORDER BY "app") AS "apps", max("app") AS "last",
+      SELECT "category_id" AS "id", json_agg("app" ORDER BY "app") AS "apps", max("app") AS "last",
         count(*)::int AS "n"
       FROM (
         SELECT "category_id", "app" FROM "category_app"

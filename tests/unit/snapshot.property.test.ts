@@ -198,7 +198,7 @@ describe("targeting snapshot", () => {
           for (const [req, now] of [...requests, ...requests]) {
             expect(snapshot.match(req, now).campaignIds).toEqual(bruteForce(campaigns, categories, req, now));
           }
-          expect(snapshot.answerCacheUsage.deviceBytes).toBeLessThanOrEqual(budget / 2);
+          expect(snapshot.answerCacheUsage.deviceBytes).toBeLessThanOrEqual((budget * 3) / 4);
         },
       ),
       { numRuns: 500 },
@@ -219,12 +219,13 @@ describe("targeting snapshot", () => {
       exclude: none,
     }));
     const snapshot = TargetingSnapshot.build(1, all, []);
-    const answers = new Set(
-      Array.from({ length: 5_000 }, (_, i) => snapshot.match({ app: `device${i}`, os: "ios", country: "US" })),
+    const answers = Array.from({ length: 5_000 }, (_, i) =>
+      snapshot.match({ app: `device${i}`, os: "ios", country: "US" }),
     );
-    expect(answers.size).toBe(1);
-    const [answer] = answers;
-    expect(answer?.campaignIds).toHaveLength(300);
+    // The first device gets an answer built for it; from the second on (the set was seen) it is shared.
+    expect(new Set(answers.slice(1)).size).toBe(1);
+    expect(answers[0]?.body).toEqual(answers[1]?.body);
+    expect(answers[1]?.campaignIds).toHaveLength(300);
     expect(snapshot.answerCacheUsage.answers).toBe(1);
   });
 });
