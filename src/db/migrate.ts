@@ -10,8 +10,9 @@ import { bindMigrationAwareSqlAdapterFactory } from "@prisma/driver-adapter-util
 import * as bg from "@prisma/schema-engine-wasm/schema_engine_bg";
 import pg from "pg";
 import { parseIntoClientConfig } from "pg-connection-string";
+import { PROJECT_ROOT } from "../project-root.ts";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
+const ROOT = PROJECT_ROOT;
 const SCHEMA = "prisma/schema.prisma";
 const MIGRATIONS = "prisma/migrations";
 const LOCK =
