@@ -5,9 +5,10 @@
 //
 //   node scripts/ensure-build.mjs [generate] [dashboard] [server]     (default: all three, in that order)
 //
-// Plain JavaScript on purpose: it runs before anything is compiled, and in the image (no sources, no dev
-// dependencies) it only checks that dist/ is there. A build step runs in its own process group; SIGTERM
-// or SIGINT sent to this process stops that whole group, so a supervisor's signal never orphans a build.
+// Plain JavaScript on purpose: it runs before anything is compiled, and in an installed build (the
+// image: no src/, no dev dependencies) it only checks that dist/ is there. A build step runs in its own
+// process group; SIGTERM or SIGINT sent to this process stops that whole group, so a supervisor's
+// signal never orphans a build.
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
@@ -59,12 +60,7 @@ function newest(target) {
 /** Why a step must run, or null when its outputs are there and newer than every source. */
 function staleReason(step) {
   const missing = step.outputs.find((file) => !existsSync(path.join(ROOT, file)));
-  const hasSources = step.inputs.some((input) => existsSync(path.join(ROOT, input)));
-  if (missing) {
-    if (!hasSources) throw new Error(`${missing} is missing and there are no sources to build it from`);
-    return `${missing} is missing`;
-  }
-  if (!hasSources) return null; // an installed image: dist/ only
+  if (missing) return `${missing} is missing`;
   const built = Math.min(...step.outputs.map((file) => statSync(path.join(ROOT, file)).mtimeMs));
   let source = { time: 0, file: "" };
   for (const input of step.inputs) {
@@ -100,6 +96,15 @@ function runScript(script) {
     });
   });
 }
+
+/** An installed build (the image: dist/ and prisma/, no sources, no dev dependencies) only checks dist/. */
+function checkInstalled() {
+  const missing = [...STEPS.dashboard.outputs, ...STEPS.server.outputs].filter((f) => !existsSync(path.join(ROOT, f)));
+  if (missing.length === 0) process.exit(0);
+  process.stderr.write(`bullseye: ${missing.join(", ")} missing, and no sources here to build them from\n`);
+  process.exit(1);
+}
+if (!existsSync(path.join(ROOT, "src"))) checkInstalled();
 
 const wanted = process.argv.slice(2);
 for (const name of wanted) if (!(name in STEPS)) throw new Error(`unknown step ${name}; known: ${Object.keys(STEPS)}`);
