@@ -2,6 +2,8 @@
 // demo catalog on first start) when it is unset. With WORKERS>1 the cluster primary owns the embedded
 // Postgres and hands its URL to the workers as DATABASE_URL.
 
+import { existsSync } from "node:fs";
+import path from "node:path";
 import type { Config } from "./config.ts";
 import { createDb, type Db } from "./db/client.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./db/embedded.ts";
@@ -35,21 +37,46 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
   };
 }
 
-/** Starts the embedded Postgres, applies pending migrations and seeds the demo catalog into an empty one. */
+/**
+ * Starts the embedded Postgres, applies pending migrations and seeds the demo catalog into an empty one.
+ * A first start takes a while on WASM (creating the cluster, then each migration): every step logs a
+ * line as it begins, so the wait is never silent.
+ */
 export async function prepareEmbeddedPostgres(config: Config, log: Logger): Promise<EmbeddedPostgres> {
+  const dataDir = config.EMBEDDED_DATA_DIR;
   log.warn(
-    { dataDir: config.EMBEDDED_DATA_DIR },
+    { dataDir },
     "DATABASE_URL is not set: using the embedded Postgres (PGlite), one host only; not for production.",
   );
-  const embedded = await startEmbeddedPostgres(config.EMBEDDED_DATA_DIR);
+  const firstStart = !existsSync(path.join(dataDir, "PG_VERSION"));
+  log.info(
+    { dataDir },
+    firstStart
+      ? "creating the embedded Postgres: first start only, initialising its data directory takes 5–30 s"
+      : "opening the embedded Postgres",
+  );
+  let started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  const embedded = await startEmbeddedPostgres(dataDir);
+  log.info({ ms: elapsed() }, "embedded Postgres started");
   try {
-    const applied = await deployMigrations(embedded.url);
-    if (applied.length) log.info({ applied }, "migrations applied to the embedded database");
+    started = performance.now();
+    const applied = await deployMigrations(embedded.url, {
+      onStep: ({ name, step, of, ms }) => {
+        if (ms === undefined) log.info({ migration: name, step: `${step}/${of}` }, `applying migration ${step}/${of}`);
+      },
+    });
+    if (applied.length) log.info({ applied, ms: elapsed() }, "migrations applied to the embedded database");
     const db = createDb(embedded.url, { max: 1 });
     try {
       if ((await db.campaign.count()) === 0 && (await db.category.count()) === 0) {
+        log.info("seeding the embedded database with the demo catalog");
+        started = performance.now();
         await writeSeed(db, demoData);
-        log.info({ campaigns: demoData.campaigns.length }, "embedded database seeded with the demo catalog");
+        log.info(
+          { campaigns: demoData.campaigns.length, ms: elapsed() },
+          "embedded database seeded with the demo catalog",
+        );
       }
     } finally {
       await db.$disconnect();

@@ -76,6 +76,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
   let draining = false;
   let closing = false;
   const server = createApp({
+    log,
     closing: () => closing,
     index: sync,
     // Ready once an index is loaded, and still ready (degraded) when Postgres or Redis is down:

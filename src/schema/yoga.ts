@@ -5,7 +5,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { type ExecutionArgs, GraphQLError, getOperationAST } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
-import { createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } from "graphql-yoga";
+import { createYoga, type GraphiQLOptions, isAsyncIterable, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { WebSocketServer } from "ws";
 import { declineUpgrade } from "../http/decline-upgrade.ts";
 import type { Logger } from "../logger.ts";
@@ -34,8 +34,10 @@ export function createGraphQLHandler(deps: GraphQLDeps) {
   return createYoga<ServerContext, Context>({
     schema,
     graphqlEndpoint: "/graphql",
-    // GraphiQL page on a browser GET; the operations it sends need a token like any other.
+    // GraphiQL page on a browser GET; the operations it sends need a token like any other. Its code is
+    // inlined from the package (no CDN): it works offline and loads no third-party script on this origin.
     graphiql: { title: "Bullseye", defaultQuery: "{ indexStatus { version campaigns builtAt } }" },
+    renderGraphiQL: graphiqlPage,
     landingPage: false,
     maskedErrors: {
       maskError,
@@ -84,6 +86,18 @@ export function createGraphQLHandler(deps: GraphQLDeps) {
       return createContext(deps, role);
     },
   });
+}
+
+/**
+ * The page inlines ~9 MB of GraphiQL code: loaded on the first browser visit only (not at every start),
+ * rendered and encoded once (our options never change).
+ */
+let graphiqlBytes: Promise<Uint8Array<ArrayBuffer>> | undefined;
+function graphiqlPage(options: GraphiQLOptions): Promise<Uint8Array<ArrayBuffer>> {
+  graphiqlBytes ??= import("@graphql-yoga/render-graphiql").then(({ renderGraphiQL }) =>
+    new TextEncoder().encode(renderGraphiQL(options)),
+  );
+  return graphiqlBytes;
 }
 
 /** Yoga logs console-style (message or error, then details); pino wants (object, message). */
