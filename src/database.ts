@@ -11,25 +11,41 @@ import { demoData } from "./seed/demo.ts";
 import { writeSeed } from "./seed/write.ts";
 
 export interface Database {
+  /** Index loads and bulk imports: no statement bound (a full load of a big catalog takes seconds). */
   db: Db;
+  /** GraphQL reads and writes: statements bounded by DATABASE_QUERY_TIMEOUT_MS, so a frozen database is UNAVAILABLE fast. */
+  api: Db;
   close(): Promise<void>;
 }
+
+/** Connections of the unbounded client: the index reads one thing at a time; imports are rare. */
+const BULK_POOL_SIZE = 3;
 
 /** PGlite runs every connection's statements on one backend, one at a time: more connections only queue. */
 export const EMBEDDED_POOL_SIZE = 4;
 
 export async function openDatabase(config: Config, log: Logger): Promise<Database> {
   const onQuery = config.LOG_SQL ? (sql: string, ms: number) => log.debug({ sql, ms }, "sql") : undefined;
+  const bounded = {
+    onQuery,
+    queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS,
+    connectionTimeoutMs: Math.min(2_000, config.DATABASE_QUERY_TIMEOUT_MS),
+  };
   if (config.DATABASE_URL) {
-    const db = createDb(config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE, onQuery });
-    return { db, close: () => db.$disconnect() };
+    const db = createDb(config.DATABASE_URL, { max: BULK_POOL_SIZE, onQuery });
+    const api = createDb(config.DATABASE_URL, { ...bounded, max: config.DATABASE_POOL_SIZE });
+    return { db, api, close: () => Promise.all([db.$disconnect(), api.$disconnect()]).then(() => undefined) };
   }
   const embedded = await prepareEmbeddedPostgres(config, log);
-  const db = createDb(embedded.url, { max: EMBEDDED_POOL_SIZE, onQuery });
+  const db = createDb(embedded.url, { max: 2, onQuery });
+  // PGlite runs every client on one session in turns (and ignores statement_timeout): a bound would
+  // only fail queries that wait behind an index load.
+  const api = createDb(embedded.url, { onQuery, max: EMBEDDED_POOL_SIZE });
   return {
     db,
+    api,
     async close() {
-      await db.$disconnect();
+      await Promise.all([db.$disconnect(), api.$disconnect()]);
       await embedded.stop();
     },
   };

@@ -8,13 +8,16 @@ import { createDb } from "./db/client.ts";
 import { ReadRouter } from "./db/read-router.ts";
 import type { Logger } from "./logger.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
+import { SubscriptionLimits } from "./schema/subscription-limits.ts";
 import { attachGraphQLWebSocket, createGraphQLHandler } from "./schema/yoga.ts";
 import { createDeliveryStats } from "./stats/stats.ts";
 import { createBus } from "./sync/bus.ts";
+import { ChangeFeed } from "./sync/change-feed.ts";
 import { IndexSync } from "./sync/index-sync.ts";
 import { createPropagation } from "./sync/propagation.ts";
 import { joinReplicas, type Presence } from "./sync/replica-presence.ts";
-import { ReplicaRegistry } from "./sync/replicas.ts";
+import { mergeLive, ReplicaRegistry } from "./sync/replicas.ts";
+import { ServedVersions } from "./sync/served-versions.ts";
 
 export interface Replica {
   port: number;
@@ -29,6 +32,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
   const bus = createBus(config, log);
   const stats = createDeliveryStats(config, log);
   const replicas = new ReplicaRegistry(config.REPLICA_ID);
+  const served = new ServedVersions(database.api, config.REPLICA_ID, log.child({ component: "presence" }));
   let presence: Presence | undefined;
   let metrics: Metrics | undefined;
   const replicaDb = config.DATABASE_REPLICA_URL
@@ -41,7 +45,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
       metrics?.indexApplied(how, seconds);
     },
   });
-  presence = await joinReplicas(config.REPLICA_ID, bus, sync, replicas, log);
+  presence = await joinReplicas(config.REPLICA_ID, bus, sync, replicas, served, log);
   const latestKnownVersion = () => Math.max(sync.version, replicas.newestVersion(), presence?.newestAnnounced() ?? 0);
   metrics = createMetrics({
     indexVersion: () => sync.version,
@@ -50,9 +54,17 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
     postgresUp: () => sync.databaseReachable,
     redisUp: () => bus.connected(),
   });
-  const reads = new ReadRouter(database.db, replicaDb, log, { onRoute: metrics.graphqlRead });
+  const reads = new ReadRouter(database.api, replicaDb, log, { onRoute: metrics.graphqlRead });
   const graphql = createGraphQLHandler({
-    db: database.db,
+    db: database.api,
+    bulkDb: database.db,
+    feed: new ChangeFeed(database.api, sync, log.child({ component: "change-feed" })),
+    subscriptionLimits: new SubscriptionLimits(config.SUBSCRIPTIONS_PER_TOKEN_MAX, config.SUBSCRIPTIONS_MAX),
+    liveReplicas: () =>
+      served.live().then(
+        (fromDatabase) => mergeLive(replicas, fromDatabase),
+        () => replicas.live(),
+      ),
     readDatabase: replicaDb ? () => reads.forRead(latestKnownVersion()) : undefined,
     sync,
     config,
@@ -65,6 +77,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
       sync,
       bus,
       replicas,
+      served,
       replicaId: config.REPLICA_ID,
       timeoutMs: config.PROPAGATION_TIMEOUT_MS,
       log,
@@ -81,7 +94,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
     readiness: () => {
       if (draining) return { ready: false, detail: { reason: "shutting down" } };
       const postgres = sync.databaseReachable ? "up" : `down: ${sync.lastError}`;
-      const redis = bus.redis ? (bus.connected() ? "up" : "down") : "in-process";
+      const redis = bus.describe();
       if (!sync.snapshot) {
         return {
           ready: false,
@@ -92,7 +105,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
           },
         };
       }
-      const degraded = !sync.databaseReachable || redis === "down";
+      const degraded = !sync.databaseReachable || redis.startsWith("down");
       return {
         ready: true,
         detail: { version: sync.snapshot.version, campaigns: sync.snapshot.campaignCount, degraded, postgres, redis },
@@ -113,7 +126,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
       },
     },
   });
-  const websockets = attachGraphQLWebSocket(server, graphql);
+  const websockets = attachGraphQLWebSocket(server, graphql, config);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.PORT, config.HOST, () => resolve());
@@ -148,7 +161,6 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
       //    then the pools are released.
       stopping = true;
       sync.stopPolling();
-      presence?.stop();
       shutdown.abort();
       await websockets.close();
       await new Promise<void>((resolve) => {
@@ -161,6 +173,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
         setTimeout(() => server.closeAllConnections(), config.SHUTDOWN_TIMEOUT_MS).unref();
       });
       await loaded.catch(() => undefined);
+      await presence?.stop();
       await graphql.dispose();
       await stats.stop();
       await bus.close();

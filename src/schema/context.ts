@@ -4,15 +4,32 @@ import type { Db } from "../db/client.ts";
 import type { Logger } from "../logger.ts";
 import { createStatsLoader, type StatsLoader } from "../stats/loader.ts";
 import { createMemoryStatsStore, type StatsStore } from "../stats/store.ts";
+import type { ChangeFeed } from "../sync/change-feed.ts";
 import type { IndexSync } from "../sync/index-sync.ts";
-import type { ReplicaRegistry } from "../sync/replicas.ts";
+import type { ReplicaRegistry, ReplicaState } from "../sync/replicas.ts";
 import { createLoaders, type Loaders } from "./loaders.ts";
+import type { SubscriptionLimits } from "./subscription-limits.ts";
+import { WriteGate } from "./write-gate.ts";
 
 export type Role = "admin" | "viewer";
 
 /** What the GraphQL API needs from the process; built once at start. */
 export interface GraphQLDeps {
+  /** The primary, with short query timeouts: a frozen or unreachable database is UNAVAILABLE in ~2 s. */
   db: Db;
+  /**
+   * The primary without query timeouts, for bulk writes (importCampaigns) whose statements may run long.
+   * Absent → `db`.
+   */
+  bulkDb?: Db;
+  /** The process-wide bound on concurrent write transactions; absent → one from config. */
+  writes?: WriteGate;
+  /** The replica's one change-log tail, fanned out to every ruleChanges subscriber. */
+  feed: ChangeFeed;
+  /** Open subscriptions per token and per replica. */
+  subscriptionLimits: SubscriptionLimits;
+  /** Live replicas as the bus and Postgres see them together; absent → the bus's view only. */
+  liveReplicas?: () => Promise<ReplicaState[]>;
   sync: IndexSync;
   config: Config;
   log: Logger;
@@ -34,6 +51,11 @@ export interface GraphQLDeps {
 
 export interface Context {
   readonly role: Role;
+  readonly bulkDb: Db;
+  readonly writes: WriteGate;
+  readonly feed: ChangeFeed;
+  readonly subscriptionLimits: SubscriptionLimits;
+  liveReplicas(): Promise<ReplicaState[]>;
   /** The primary; a query's context is switched to the read database before it executes (readFrom). */
   db: Db;
   readonly sync: IndexSync;
@@ -48,8 +70,18 @@ export interface Context {
 
 export function createContext(deps: GraphQLDeps, role: Role): Context {
   deps.stats ??= createMemoryStatsStore();
+  deps.writes ??= new WriteGate({
+    concurrency: deps.config.WRITE_CONCURRENCY,
+    maxQueued: deps.config.WRITE_QUEUE_MAX,
+    maxWaitMs: deps.config.WRITE_QUEUE_TIMEOUT_MS,
+  });
   return {
     role,
+    bulkDb: deps.bulkDb ?? deps.db,
+    writes: deps.writes,
+    feed: deps.feed,
+    subscriptionLimits: deps.subscriptionLimits,
+    liveReplicas: deps.liveReplicas ?? (async () => deps.replicas.live()),
     db: deps.db,
     sync: deps.sync,
     config: deps.config,
