@@ -53,7 +53,11 @@ const envSchema = z.object({
    * fails as UNAVAILABLE; also the wait for a pool connection. Index loads and imports have no such bound.
    */
   DATABASE_QUERY_TIMEOUT_MS: z.preprocess(blankAsUnset, z.coerce.number().int().min(100).max(600_000).default(1500)),
-  /** Write transactions one process runs at once (the others queue); at most DATABASE_POOL_SIZE − 1. */
+  /**
+   * Write transactions one process runs at once (the others queue in memory); at most
+   * DATABASE_POOL_SIZE − 1. Writers serialise on the change counter's row lock, so more only adds lock
+   * waiters (each holding a connection, each waiting against the statement timeout).
+   */
   WRITE_CONCURRENCY: z.preprocess(blankAsUnset, z.coerce.number().int().min(1).max(100).optional()),
   /** Mutations queued at most per process; beyond, UNAVAILABLE with extensions.retryAfterMs. */
   WRITE_QUEUE_MAX: z.preprocess(blankAsUnset, z.coerce.number().int().min(0).max(100_000).default(1000)),
@@ -109,9 +113,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const data = parsed.data;
   // Below the pool, so reads (and the commit hook's own reads) always find a connection.
-  const writeConcurrency = Math.max(
-    1,
-    Math.min(data.WRITE_CONCURRENCY ?? Math.ceil(data.DATABASE_POOL_SIZE / 2), data.DATABASE_POOL_SIZE - 1),
-  );
+  const writeConcurrency = Math.max(1, Math.min(data.WRITE_CONCURRENCY ?? 2, data.DATABASE_POOL_SIZE - 1));
   return Object.freeze({ ...data, WRITE_CONCURRENCY: writeConcurrency });
 }

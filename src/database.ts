@@ -29,7 +29,7 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
   const bounded = {
     onQuery,
     queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS,
-    connectionTimeoutMs: Math.min(2_000, config.DATABASE_QUERY_TIMEOUT_MS),
+    connectionTimeoutMs: 2_000,
   };
   if (config.DATABASE_URL) {
     const db = createDb(config.DATABASE_URL, { max: BULK_POOL_SIZE, onQuery });

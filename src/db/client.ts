@@ -25,7 +25,7 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 2_000,
     idleTimeoutMillis: 30_000,
     ...(options.queryTimeoutMs
-      ? { statement_timeout: options.queryTimeoutMs, query_timeout: options.queryTimeoutMs + 250 }
+      ? { statement_timeout: options.queryTimeoutMs, query_timeout: options.queryTimeoutMs + 100 }
       : {}),
   });
   const { onQuery } = options;

@@ -55,6 +55,7 @@ export interface Context {
   readonly writes: WriteGate;
   readonly feed: ChangeFeed;
   readonly subscriptionLimits: SubscriptionLimits;
+  readonly log: Logger;
   liveReplicas(): Promise<ReplicaState[]>;
   /** The primary; a query's context is switched to the read database before it executes (readFrom). */
   db: Db;
@@ -81,6 +82,7 @@ export function createContext(deps: GraphQLDeps, role: Role): Context {
     writes: deps.writes,
     feed: deps.feed,
     subscriptionLimits: deps.subscriptionLimits,
+    log: deps.log,
     liveReplicas: deps.liveReplicas ?? (async () => deps.replicas.live()),
     db: deps.db,
     sync: deps.sync,

@@ -36,7 +36,10 @@ export async function commitChange<T>(
       )
       .catch((error: unknown) => {
         const mapped = fromDatabaseError(error);
-        if (mapped?.extensions.code === "UNAVAILABLE") ctx.writes.failQueued(mapped);
+        if (mapped?.extensions.code === "UNAVAILABLE") {
+          ctx.log.warn({ err: error, queued: ctx.writes.queued }, "write failed: the database is unavailable");
+          ctx.writes.failQueued(mapped);
+        }
         throw error;
       }),
   );
