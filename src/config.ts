@@ -49,8 +49,9 @@ const envSchema = z.object({
   ),
   INDEX_POLL_MS: z.preprocess(blankAsUnset, z.coerce.number().int().min(50).max(60_000).default(1000)),
   /**
-   * GraphQL's database work: a statement not answered in this time (a frozen or overloaded server)
-   * fails as UNAVAILABLE; also the wait for a pool connection. Index loads and imports have no such bound.
+   * GraphQL reads: a statement not answered in this time (a frozen or overloaded server) fails as
+   * UNAVAILABLE; also the wait for a pool connection. Mutations wait for locks as long as they must but
+   * answer UNAVAILABLE as soon as a probe bounded by this fails; index loads have no bound.
    */
   DATABASE_QUERY_TIMEOUT_MS: z.preprocess(blankAsUnset, z.coerce.number().int().min(100).max(600_000).default(1500)),
   /**

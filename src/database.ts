@@ -11,15 +11,22 @@ import { demoData } from "./seed/demo.ts";
 import { writeSeed } from "./seed/write.ts";
 
 export interface Database {
-  /** Index loads and bulk imports: no statement bound (a full load of a big catalog takes seconds). */
+  /** Index loads: no statement bound (a full load of a big catalog takes seconds). */
   db: Db;
-  /** GraphQL reads and writes: statements bounded by DATABASE_QUERY_TIMEOUT_MS, so a frozen database is UNAVAILABLE fast. */
+  /**
+   * Mutations: one connection per write-gate slot (+1), statements bounded only loosely (they may wait
+   * for the change counter's lock; a frozen database is noticed by a liveness probe instead).
+   */
+  writes: Db;
+  /** GraphQL reads, served-version heartbeats, the change feed: statements bounded by DATABASE_QUERY_TIMEOUT_MS. */
   api: Db;
   close(): Promise<void>;
 }
 
-/** Connections of the unbounded client: the index reads one thing at a time; imports are rare. */
-const BULK_POOL_SIZE = 3;
+/** Connections of the index's client: it reads one thing at a time. */
+const INDEX_POOL_SIZE = 3;
+/** A write statement not answered in this time has its connection given up (frees a stuck pool). */
+const WRITE_STATEMENT_TIMEOUT_MS = 60_000;
 
 /** PGlite runs every connection's statements on one backend, one at a time: more connections only queue. */
 export const EMBEDDED_POOL_SIZE = 4;
@@ -29,26 +36,34 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
   const bounded = {
     onQuery,
     queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS,
-    connectionTimeoutMs: 2_000,
+    connectionTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS,
   };
+  const writePool = { onQuery, max: config.WRITE_CONCURRENCY + 1 };
   if (config.DATABASE_URL) {
-    const db = createDb(config.DATABASE_URL, { max: BULK_POOL_SIZE, onQuery });
+    const db = createDb(config.DATABASE_URL, { max: INDEX_POOL_SIZE, onQuery });
+    const writes = createDb(config.DATABASE_URL, { ...writePool, queryTimeoutMs: WRITE_STATEMENT_TIMEOUT_MS });
     const api = createDb(config.DATABASE_URL, { ...bounded, max: config.DATABASE_POOL_SIZE });
-    return { db, api, close: () => Promise.all([db.$disconnect(), api.$disconnect()]).then(() => undefined) };
+    return { db, writes, api, close: () => disconnectAll(db, writes, api) };
   }
   const embedded = await prepareEmbeddedPostgres(config, log);
-  const db = createDb(embedded.url, { max: 2, onQuery });
   // PGlite runs every client on one session in turns (and ignores statement_timeout): a bound would
   // only fail queries that wait behind an index load.
+  const db = createDb(embedded.url, { max: 2, onQuery });
+  const writes = createDb(embedded.url, writePool);
   const api = createDb(embedded.url, { onQuery, max: EMBEDDED_POOL_SIZE });
   return {
     db,
+    writes,
     api,
     async close() {
-      await Promise.all([db.$disconnect(), api.$disconnect()]);
+      await disconnectAll(db, writes, api);
       await embedded.stop();
     },
   };
+}
+
+async function disconnectAll(...clients: Db[]): Promise<void> {
+  await Promise.all(clients.map((client) => client.$disconnect()));
 }
 
 /** Starts the embedded Postgres, applies pending migrations and seeds the demo catalog into an empty one. */

@@ -57,7 +57,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
   const reads = new ReadRouter(database.api, replicaDb, log, { onRoute: metrics.graphqlRead });
   const graphql = createGraphQLHandler({
     db: database.api,
-    bulkDb: database.db,
+    writeDb: database.writes,
     feed: new ChangeFeed(database.api, sync, log.child({ component: "change-feed" })),
     subscriptionLimits: new SubscriptionLimits(config.SUBSCRIPTIONS_PER_TOKEN_MAX, config.SUBSCRIPTIONS_MAX),
     liveReplicas: () =>

@@ -156,10 +156,7 @@ builder.mutationFields((t) => ({
     args: { campaigns: t.arg({ type: [CreateCampaignInput], required: true }) },
     resolve: async (_root, args, ctx) => {
       const campaigns = validateImport(args.campaigns);
-      const committed = await commitChange(ctx, (tx) => upsertCampaigns(tx, campaigns), {
-        timeoutMs: 120_000,
-        bulk: true,
-      });
+      const committed = await commitChange(ctx, (tx) => upsertCampaigns(tx, campaigns), { timeoutMs: 120_000 });
       return { version: committed.version, propagated: committed.propagated, count: campaigns.length };
     },
   }),

@@ -18,10 +18,10 @@ export interface GraphQLDeps {
   /** The primary, with short query timeouts: a frozen or unreachable database is UNAVAILABLE in ~2 s. */
   db: Db;
   /**
-   * The primary without query timeouts, for bulk writes (importCampaigns) whose statements may run long.
-   * Absent → `db`.
+   * The primary for mutations: statements may wait long for the change counter's lock under contention
+   * (no short statement bound; a frozen database is noticed by write.ts's liveness probe). Absent → `db`.
    */
-  bulkDb?: Db;
+  writeDb?: Db;
   /** The process-wide bound on concurrent write transactions; absent → one from config. */
   writes?: WriteGate;
   /** The replica's one change-log tail, fanned out to every ruleChanges subscriber. */
@@ -51,7 +51,7 @@ export interface GraphQLDeps {
 
 export interface Context {
   readonly role: Role;
-  readonly bulkDb: Db;
+  readonly writeDb: Db;
   readonly writes: WriteGate;
   readonly feed: ChangeFeed;
   readonly subscriptionLimits: SubscriptionLimits;
@@ -78,7 +78,7 @@ export function createContext(deps: GraphQLDeps, role: Role): Context {
   });
   return {
     role,
-    bulkDb: deps.bulkDb ?? deps.db,
+    writeDb: deps.writeDb ?? deps.db,
     writes: deps.writes,
     feed: deps.feed,
     subscriptionLimits: deps.subscriptionLimits,
