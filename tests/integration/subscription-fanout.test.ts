@@ -43,7 +43,7 @@ function subscribe(client: Client, since?: number): Sub {
     { query: SUBSCRIPTION, variables: since === undefined ? {} : { since } },
     {
       next: (result) => {
-        if (result.errors) sub.errors.push(...(result.errors as Loose[]));
+        if (result.errors) sub.errors.push(...([...result.errors] as Loose[]));
         if (result.data) sub.versions.push(result.data.ruleChanges.version);
       },
       error: (error) => {
