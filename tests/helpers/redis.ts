@@ -65,7 +65,7 @@ export async function startPrivateRedis(options: { port?: number; password?: str
     pid: () => child?.pid,
     async stop() {
       const running = child;
-      if (!running || running.exitCode !== null) return;
+      if (!running || running.exitCode !== null || running.signalCode !== null) return;
       const exited = new Promise((r) => running.once("exit", r));
       running.kill("SIGKILL");
       await exited;
