@@ -53,7 +53,7 @@ describe("propagated with Redis away", () => {
     for (let i = 0; i < 10; i++) {
       const res = await gql(CREATE, { input: campaign(`during-${i}`) });
       expect(res.errors).toBeUndefined();
-      const { version, propagated } = res.data?.createCampaign as { version: number; propagated: boolean };
+      const { version, propagated } = (res.data?.createCampaign ?? {}) as { version: number; propagated: boolean };
       const bServed = (await deliver(b.url, "x", "ios", "US")).version;
       outcomes.push({ version, propagated, bServed });
     }
