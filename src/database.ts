@@ -18,13 +18,19 @@ export interface Database {
    * for the change counter's lock; a frozen database is noticed by a liveness probe instead).
    */
   writes: Db;
-  /** GraphQL reads, served-version heartbeats, the change feed: statements bounded by DATABASE_QUERY_TIMEOUT_MS. */
+  /** GraphQL reads and the change feed: statements bounded by DATABASE_QUERY_TIMEOUT_MS. */
   api: Db;
+  /**
+   * Served versions (replica_presence): heartbeats and propagation checks, bounded like `api` but on
+   * their own connections, so neither GraphQL load nor LOG_SQL output touches them.
+   */
+  presence: Db;
   close(): Promise<void>;
 }
 
 /** Connections of the index's client: it reads one thing at a time. */
 const INDEX_POOL_SIZE = 3;
+const PRESENCE_POOL_SIZE = 2;
 /** A write statement not answered in this time has its connection given up (frees a stuck pool). */
 const WRITE_STATEMENT_TIMEOUT_MS = 60_000;
 
@@ -43,7 +49,8 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
     const db = createDb(config.DATABASE_URL, { max: INDEX_POOL_SIZE, onQuery });
     const writes = createDb(config.DATABASE_URL, { ...writePool, queryTimeoutMs: WRITE_STATEMENT_TIMEOUT_MS });
     const api = createDb(config.DATABASE_URL, { ...bounded, max: config.DATABASE_POOL_SIZE });
-    return { db, writes, api, close: () => disconnectAll(db, writes, api) };
+    const presence = createDb(config.DATABASE_URL, { ...bounded, onQuery: undefined, max: PRESENCE_POOL_SIZE });
+    return { db, writes, api, presence, close: () => disconnectAll(db, writes, api, presence) };
   }
   const embedded = await prepareEmbeddedPostgres(config, log);
   // PGlite runs every client on one session in turns (and ignores statement_timeout): a bound would
@@ -51,12 +58,14 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
   const db = createDb(embedded.url, { max: 2, onQuery });
   const writes = createDb(embedded.url, writePool);
   const api = createDb(embedded.url, { onQuery, max: EMBEDDED_POOL_SIZE });
+  const presence = createDb(embedded.url, { max: PRESENCE_POOL_SIZE });
   return {
     db,
     writes,
     api,
+    presence,
     async close() {
-      await disconnectAll(db, writes, api);
+      await disconnectAll(db, writes, api, presence);
       await embedded.stop();
     },
   };

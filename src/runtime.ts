@@ -32,7 +32,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
   const bus = createBus(config, log);
   const stats = createDeliveryStats(config, log);
   const replicas = new ReplicaRegistry(config.REPLICA_ID);
-  const served = new ServedVersions(database.api, config.REPLICA_ID, log.child({ component: "presence" }));
+  const served = new ServedVersions(database.presence, config.REPLICA_ID, log.child({ component: "presence" }));
   let presence: Presence | undefined;
   let metrics: Metrics | undefined;
   const replicaDb = config.DATABASE_REPLICA_URL
