@@ -11,7 +11,7 @@ import { createMetrics, type Metrics } from "./metrics.ts";
 import { SubscriptionLimits } from "./schema/subscription-limits.ts";
 import { attachGraphQLWebSocket, createGraphQLHandler } from "./schema/yoga.ts";
 import { createDeliveryStats } from "./stats/stats.ts";
-import { createBus } from "./sync/bus.ts";
+import { createBus, redactUrl } from "./sync/bus.ts";
 import { ChangeFeed } from "./sync/change-feed.ts";
 import { IndexSync } from "./sync/index-sync.ts";
 import { createPropagation } from "./sync/propagation.ts";
@@ -84,6 +84,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
     }),
   });
 
+  const postgresAt = config.DATABASE_URL ? redactUrl(config.DATABASE_URL) : "the embedded database";
   let draining = false;
   let closing = false;
   const server = createApp({
@@ -93,7 +94,9 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
     // delivery answers from memory either way.
     readiness: () => {
       if (draining) return { ready: false, detail: { reason: "shutting down" } };
-      const postgres = sync.databaseReachable ? "up" : `down: ${sync.lastError}`;
+      const postgres = sync.databaseReachable
+        ? "up"
+        : `down: cannot reach Postgres at ${postgresAt} (${sync.lastError})`;
       const redis = bus.describe();
       if (!sync.snapshot) {
         return {

@@ -32,8 +32,11 @@ export async function commitChange<T>(
   options: { timeoutMs?: number } = {},
 ): Promise<Committed<T>> {
   let abandoned = false;
-  const transaction = ctx.writes.run(() =>
-    ctx.writeDb.$transaction(
+  // Only a running write is watched: queued ones are refused by failQueued when a running one finds out.
+  const watchdog = livenessWatch(ctx);
+  const transaction = ctx.writes.run(() => {
+    watchdog.start();
+    return ctx.writeDb.$transaction(
       async (tx) => {
         const value = await work(tx);
         const [row] = await tx.$queryRaw<{ version: number | null }[]>`SELECT bullseye_allocated_version() AS version`;
@@ -45,9 +48,8 @@ export async function commitChange<T>(
       },
       // A free gate slot means a free pool connection: a long wait for one means the pool is broken.
       { maxWait: 2_000, timeout: options.timeoutMs ?? 15_000 },
-    ),
-  );
-  const watchdog = livenessWatch(ctx);
+    );
+  });
   try {
     const { value, version } = await Promise.race([transaction, watchdog.dead]);
     return { value, version, propagated: await ctx.afterCommit(version) };
@@ -70,6 +72,7 @@ export async function commitChange<T>(
 function livenessWatch(ctx: Context) {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  let start = () => {};
   const dead = new Promise<never>((_, reject) => {
     const probe = () => {
       ctx.db.$queryRaw`SELECT 1`.then(
@@ -83,11 +86,14 @@ function livenessWatch(ctx: Context) {
         },
       );
     };
-    timer = setTimeout(probe, LIVENESS_AFTER_MS);
+    start = () => {
+      if (!stopped) timer = setTimeout(probe, LIVENESS_AFTER_MS);
+    };
   });
   dead.catch(() => undefined);
   return {
     dead,
+    start: () => start(),
     stop() {
       stopped = true;
       clearTimeout(timer);
