@@ -9,6 +9,7 @@ import { ReadRouter } from "./db/read-router.ts";
 import type { Logger } from "./logger.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { SubscriptionLimits } from "./schema/subscription-limits.ts";
+import { WriteGate } from "./schema/write-gate.ts";
 import { attachGraphQLWebSocket, createGraphQLHandler } from "./schema/yoga.ts";
 import { createDeliveryStats } from "./stats/stats.ts";
 import { createBus, redactUrl } from "./sync/bus.ts";
@@ -32,6 +33,12 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
   const bus = createBus(config, log);
   const stats = createDeliveryStats(config, log);
   const replicas = new ReplicaRegistry(config.REPLICA_ID);
+  const writes = new WriteGate({
+    concurrency: config.WRITE_CONCURRENCY,
+    maxQueued: config.WRITE_QUEUE_MAX,
+    maxWaitMs: config.WRITE_QUEUE_TIMEOUT_MS,
+  });
+  const subscriptionLimits = new SubscriptionLimits(config.SUBSCRIPTIONS_PER_TOKEN_MAX, config.SUBSCRIPTIONS_MAX);
   const served = new ServedVersions(database.presence, config.REPLICA_ID, log.child({ component: "presence" }));
   let presence: Presence | undefined;
   let metrics: Metrics | undefined;
@@ -53,13 +60,16 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
     latestKnownVersion,
     postgresUp: () => sync.databaseReachable,
     redisUp: () => bus.connected(),
+    subscriptions: () => subscriptionLimits.open,
+    writesQueued: () => writes.queued,
   });
   const reads = new ReadRouter(database.api, replicaDb, log, { onRoute: metrics.graphqlRead });
   const graphql = createGraphQLHandler({
     db: database.api,
     writeDb: database.writes,
     feed: new ChangeFeed(database.api, sync, log.child({ component: "change-feed" })),
-    subscriptionLimits: new SubscriptionLimits(config.SUBSCRIPTIONS_PER_TOKEN_MAX, config.SUBSCRIPTIONS_MAX),
+    subscriptionLimits,
+    writes,
     liveReplicas: () =>
       served.live().then(
         (fromDatabase) => mergeLive(replicas, fromDatabase),

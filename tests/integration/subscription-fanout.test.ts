@@ -159,6 +159,8 @@ describe("subscription limits", () => {
     await expect.poll(() => sixth.ended, { message: "the replica's 6th subscription is refused" }).toBe(true);
     expect(sixth.errors[0]?.extensions).toMatchObject({ code: "UNAVAILABLE", retryAfterMs: 1000 });
     expect(admins.every((s) => !s.ended)).toBe(true);
+    const metrics = await (await fetch(`${limited.url}/metrics`)).text();
+    expect(metrics).toMatch(/^bullseye_graphql_subscriptions 5$/m);
 
     viewers[0]?.stop();
     const again = subscribe(viewer);
