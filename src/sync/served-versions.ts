@@ -9,6 +9,8 @@ import { LIVE_WINDOW_MS, type ReplicaState } from "./replicas.ts";
 /** Rows not refreshed for this long belong to replicas that are gone (ids change with every restart). */
 const FORGET_AFTER = "1 hour";
 const FORGET_EVERY_BEATS = 300;
+/** Reads of the live set started this close together are one read. */
+const SHARE_READ_MS = 20;
 
 export class ServedVersions {
   private inFlight: Promise<void> | null = null;
@@ -16,6 +18,7 @@ export class ServedVersions {
   private beats = 0;
   private failing = false;
   private left = false;
+  private reading: { at: number; rows: Promise<ReplicaState[]> } | null = null;
 
   constructor(
     private readonly db: Db,
@@ -55,8 +58,23 @@ export class ServedVersions {
     }
   }
 
-  /** Replicas that reported within the live window, by the database's clock. Rejects when Postgres cannot say. */
-  async live(): Promise<ReplicaState[]> {
+  /**
+   * Replicas that reported within the live window, by the database's clock. Rejects when Postgres
+   * cannot say. Callers within SHARE_READ_MS of a read share it: many mutations waiting at once cost
+   * one query, not one each.
+   */
+  live(): Promise<ReplicaState[]> {
+    const now = performance.now();
+    if (this.reading && now - this.reading.at < SHARE_READ_MS) return this.reading.rows;
+    const rows = this.read();
+    this.reading = { at: now, rows };
+    rows.catch(() => {
+      if (this.reading?.rows === rows) this.reading = null;
+    });
+    return rows;
+  }
+
+  private async read(): Promise<ReplicaState[]> {
     const rows = await this.db.$queryRaw<{ replica_id: string; version: number; seen_at: Date }[]>`
       SELECT replica_id, version, seen_at FROM replica_presence
       WHERE seen_at > now() - make_interval(secs => ${LIVE_WINDOW_MS / 1000})`;
