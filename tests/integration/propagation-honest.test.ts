@@ -81,6 +81,24 @@ describe("propagated with Redis away", () => {
     await redis.start();
   });
 
+  it("when Postgres cannot tell what replicas serve, the answer is false (the change still commits)", async () => {
+    const gql = graphqlClient(a.url);
+    await database.sql("ALTER TABLE replica_presence RENAME TO replica_presence_away");
+    try {
+      const res = await gql(CREATE, { input: campaign("unknowable") });
+      expect(res.errors).toBeUndefined();
+      expect(res.data?.createCampaign.propagated).toBe(false);
+      // indexStatus still answers, from what Redis shows.
+      const status = await gql("{ indexStatus { replicas { id } } }");
+      expect(status.errors).toBeUndefined();
+      expect(status.data?.indexStatus.replicas.map((r: { id: string }) => r.id)).toContain("A");
+    } finally {
+      await database.sql("ALTER TABLE replica_presence_away RENAME TO replica_presence");
+    }
+    const again = await gql(CREATE, { input: campaign("knowable-again") });
+    expect(again.data?.createCampaign.propagated).toBe(true);
+  });
+
   it("a stopped replica stops counting at once: mutations are propagated again without waiting out the window", async () => {
     await b.stop();
     const res = await graphqlClient(a.url)(CREATE, { input: campaign("after-b-left") });
