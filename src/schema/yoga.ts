@@ -13,6 +13,7 @@ import { createTokenAuth, type TokenAuth } from "./auth.ts";
 import { type Context, createContext, type GraphQLDeps, readFrom } from "./context.ts";
 import { maskError, unauthenticated } from "./errors.ts";
 import { schema } from "./index.ts";
+import { noEcho, shortenError, shortenResult } from "./no-echo.ts";
 import { operationLimits } from "./operation-limits.ts";
 import { requestGuards } from "./request-guards.ts";
 import { requestLog } from "./request-log.ts";
@@ -74,6 +75,7 @@ export function createGraphQLHandler(deps: GraphQLDeps) {
     plugins: [
       requestLog(log),
       authenticateFirst(auth),
+      noEcho(),
       // Bounds on what one operation may ask for (depth, cost, aliases, tokens, directives).
       ...operationLimits({ blockFieldSuggestion: deps.config.NODE_ENV === "production" }),
       operationMetrics(deps.observeOperation),
@@ -217,6 +219,10 @@ export function attachGraphQLWebSocket(
         }
         return true;
       },
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        const shortened = shortenResult(result);
+        return shortened === result ? undefined : shortened;
+      },
       execute: (args) => (args.rootValue as Enveloped).execute(args as ExecutionArgs),
       subscribe: (args) => (args.rootValue as Enveloped).subscribe(args as ExecutionArgs),
       onSubscribe: async (ctx, _id, payload) => {
@@ -236,11 +242,11 @@ export function attachGraphQLWebSocket(
             rootValue: { execute, subscribe },
           };
           const errors = validate(args.schema, args.document);
-          return errors.length ? errors : args;
+          return errors.length ? errors.map(shortenError) : args;
         } catch (error) {
           // A bad token or a syntax error is this operation's error, with its extensions.code as over
           // HTTP; thrown, graphql-ws would close the whole socket with 4500 and only the message.
-          if (error instanceof GraphQLError) return [withoutHttpExtension(error)];
+          if (error instanceof GraphQLError) return [withoutHttpExtension(shortenError(error))];
           throw error;
         }
       },

@@ -131,6 +131,27 @@ describe("unauthenticated /graphql", () => {
 });
 
 describe("an authenticated malformed body", () => {
+  it("errors quote at most a short prefix of what they could not use (variables, fields, literals)", async () => {
+    const big = `BIG${"q".repeat(200_000)}`;
+    const cases: [string, Record<string, unknown>][] = [
+      ["query($n: Int) { campaigns(first: $n) { id } }", { n: big }],
+      ["query($s: CampaignStatus) { campaigns(status: $s) { id } }", { s: big }],
+      [`{ campaigns(first: "${big}") { id } }`, {}],
+      [`{ ${big} }`, {}],
+    ];
+    for (const [query, variables] of cases) {
+      const res = await fetch(`${server.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      const text = await res.text();
+      expect(res.status, query.slice(0, 40)).toBeLessThan(500);
+      expect(text.length, query.slice(0, 40)).toBeLessThan(1_000);
+      expect(text).not.toContain("q".repeat(100));
+    }
+  });
+
   it("is a BAD_REQUEST that echoes nothing of the body", async () => {
     const marker = "AUTH-ECHO-MARKER";
     const res = await fetch(`${server.url}/graphql`, {
