@@ -13,28 +13,68 @@ import { demoData } from "./seed/demo.ts";
 import { writeSeed } from "./seed/write.ts";
 
 export interface Database {
+  /** Index loads: no statement bound (a full load of a big catalog takes seconds). */
   db: Db;
+  /**
+   * Mutations: one connection per write-gate slot (+1), statements bounded only loosely (they may wait
+   * for the change counter's lock; a frozen database is noticed by a liveness probe instead).
+   */
+  writes: Db;
+  /** GraphQL reads and the change feed: statements bounded by DATABASE_QUERY_TIMEOUT_MS. */
+  api: Db;
+  /**
+   * Served versions (replica_presence): heartbeats and propagation checks, bounded like `api` but on
+   * their own connections, so neither GraphQL load nor LOG_SQL output touches them.
+   */
+  presence: Db;
   close(): Promise<void>;
 }
+
+/** Connections of the index's client: it reads one thing at a time. */
+const INDEX_POOL_SIZE = 3;
+const PRESENCE_POOL_SIZE = 2;
+/** A write statement not answered in this time has its connection given up (frees a stuck pool). */
+const WRITE_STATEMENT_TIMEOUT_MS = 60_000;
 
 /** PGlite runs every connection's statements on one backend, one at a time: more connections only queue. */
 export const EMBEDDED_POOL_SIZE = 4;
 
 export async function openDatabase(config: Config, log: Logger): Promise<Database> {
   const onQuery = config.LOG_SQL ? (sql: string, ms: number) => log.debug({ sql, ms }, "sql") : undefined;
+  const bounded = {
+    onQuery,
+    queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS,
+    connectionTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS,
+  };
+  const writePool = { onQuery, max: config.WRITE_CONCURRENCY + 1 };
   if (config.DATABASE_URL) {
-    const db = createDb(config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE, onQuery });
-    return { db, close: () => db.$disconnect() };
+    const db = createDb(config.DATABASE_URL, { max: INDEX_POOL_SIZE, onQuery });
+    const writes = createDb(config.DATABASE_URL, { ...writePool, queryTimeoutMs: WRITE_STATEMENT_TIMEOUT_MS });
+    const api = createDb(config.DATABASE_URL, { ...bounded, max: config.DATABASE_POOL_SIZE });
+    const presence = createDb(config.DATABASE_URL, { ...bounded, onQuery: undefined, max: PRESENCE_POOL_SIZE });
+    return { db, writes, api, presence, close: () => disconnectAll(db, writes, api, presence) };
   }
   const embedded = await prepareEmbeddedPostgres(config, log);
-  const db = createDb(embedded.url, { max: EMBEDDED_POOL_SIZE, onQuery });
+  // PGlite runs every client on one session in turns (and ignores statement_timeout): a bound would
+  // only fail queries that wait behind an index load.
+  const db = createDb(embedded.url, { max: 2, onQuery });
+  const writes = createDb(embedded.url, writePool);
+  const api = createDb(embedded.url, { onQuery, max: EMBEDDED_POOL_SIZE });
+  const presence = createDb(embedded.url, { max: PRESENCE_POOL_SIZE });
   return {
     db,
+    writes,
+    api,
+    presence,
     async close() {
-      await db.$disconnect();
+      await disconnectAll(db, writes, api, presence);
       await embedded.stop();
     },
   };
+}
+
+async function disconnectAll(...clients: Db[]): Promise<void> {
+  await Promise.all(clients.map((client) => client.$disconnect()));
 }
 
 /**

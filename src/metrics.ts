@@ -20,6 +20,10 @@ export interface MetricSources {
   latestKnownVersion(): number;
   postgresUp(): boolean;
   redisUp(): boolean;
+  /** Open ruleChanges subscriptions on this replica. */
+  subscriptions?(): number;
+  /** Mutations waiting for a write slot in this process. */
+  writesQueued?(): number;
 }
 
 export function createMetrics(sources: MetricSources) {
@@ -91,6 +95,22 @@ export function createMetrics(sources: MetricSources) {
     collect() {
       this.labels("postgres").set(sources.postgresUp() ? 1 : 0);
       this.labels("redis").set(sources.redisUp() ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "bullseye_graphql_subscriptions",
+    help: "Open ruleChanges subscriptions (SSE and WebSocket) on this replica",
+    registers: [registry],
+    collect() {
+      this.set(sources.subscriptions?.() ?? 0);
+    },
+  });
+  new Gauge({
+    name: "bullseye_graphql_writes_queued",
+    help: "Mutations waiting for one of the process's WRITE_CONCURRENCY write slots",
+    registers: [registry],
+    collect() {
+      this.set(sources.writesQueued?.() ?? 0);
     },
   });
   const graphqlOperations = new Counter({
