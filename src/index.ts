@@ -1,15 +1,19 @@
 // Boot: read the config (a bad value exits at once with one line), start the replica (or, with
 // WORKERS>1, the cluster primary), print the start banner, and stop cleanly.
 //
-// Failure policy — one shutdown path with a deadline for signals and fatal errors (README "Failures"):
+// Failure policy — one shutdown path with one deadline for signals and fatal errors, close-with-grace
+// style (README "Failures"); the stop sequence and its deadline are src/runtime/stop.ts:
 // - SIGTERM/SIGINT: drain, close, release, exit 0; a stop that hangs exits 1 at its deadline.
 // - uncaughtException: something threw where no code expected it, possibly half-way through updating
 //   shared state, so this process is no longer trusted: log it (fatal), stop the same graceful way
 //   (in-flight requests still get their answers) and exit 1 for the supervisor to start a fresh one.
+//   One during a stop already under way joins it (same deadline) and makes the exit code 1.
 //   A request's own errors never get here: src/app.ts answers them with a 500 and goes on.
 // - unhandledRejection: a promise nobody awaited failed. Its code ran up to the failure and left no
 //   half-done synchronous update: log it (error) and keep serving — a forgotten `.catch` must not take
 //   replicas down one after another.
+// - Start-up that fails for good (the embedded database cannot be prepared): logged (fatal), then the
+//   same stop, exit 1. Postgres unreachable at start is not that: the replica retries, /readyz says why.
 
 import cluster from "node:cluster";
 import { randomBytes } from "node:crypto";
@@ -17,10 +21,8 @@ import { printBanner } from "./banner.ts";
 import { runPrimary } from "./cluster/primary.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
-import { startReplica } from "./runtime.ts";
-
-/** After draining and the in-flight timeout, how long closing pools and connections may take. */
-const SHUTDOWN_GRACE_MS = 5_000;
+import { startReplica } from "./runtime/start.ts";
+import { ShutdownTimeout } from "./runtime/stop.ts";
 
 const isWorker = !cluster.isPrimary;
 let config: Config;
@@ -79,27 +81,32 @@ async function runReplica(): Promise<void> {
     process.exit(1);
   });
 
-  let stopping = false;
-  stop = (fields, exitCode) => {
-    if (stopping) return;
-    stopping = true;
+  let exitCode: number | undefined;
+  stop = (fields, code) => {
+    const first = exitCode === undefined;
+    exitCode = Math.max(exitCode ?? 0, code);
+    if (!first) return;
     log.info(fields, "shutting down");
-    // A dependency that hangs (a query never answered) must not keep the process alive forever.
-    const deadlineMs = config.SHUTDOWN_DRAIN_MS + config.SHUTDOWN_TIMEOUT_MS + SHUTDOWN_GRACE_MS;
-    setTimeout(() => {
-      log.error({ deadlineMs }, "shutdown did not finish in time; exiting");
-      process.exit(1);
-    }, deadlineMs).unref();
     replica.stop().then(
       () => process.exit(exitCode),
       (error: unknown) => {
-        log.error({ err: error }, "unclean shutdown");
+        if (error instanceof ShutdownTimeout) {
+          log.error({ deadlineMs: error.deadlineMs }, "shutdown did not finish in time; exiting");
+        } else log.error({ err: error }, "unclean shutdown");
         process.exit(1);
       },
     );
   };
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => stop?.({ signal }, 0));
-  if (!isWorker) printBanner({ ...banner, port: replica.port }, log);
+  replica.started.then(
+    () => {
+      if (!isWorker) printBanner({ ...banner, port: replica.port }, log);
+    },
+    (error: unknown) => {
+      log.fatal({ err: error }, "cannot start");
+      stop?.({ reason: "start-up failed" }, 1);
+    },
+  );
 }
 
 /** host:port/path of a connection URL — never its credentials. */

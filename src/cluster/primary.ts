@@ -4,9 +4,10 @@
 // Without DATABASE_URL the primary runs the embedded Postgres and the workers connect to it.
 import cluster, { type Worker } from "node:cluster";
 import type { Config } from "../config.ts";
-import { EMBEDDED_POOL_SIZE, prepareEmbeddedPostgres } from "../database.ts";
 import type { EmbeddedPostgres } from "../db/embedded.ts";
+import { EMBEDDED_POOL_SIZE, prepareEmbeddedPostgres } from "../db/open.ts";
 import type { Logger } from "../logger.ts";
+import { seedDemoIfEmpty } from "../seed/first-run.ts";
 import { isRelayMessage } from "./ipc-pubsub.ts";
 
 const RESTART_DELAY_MS = 500;
@@ -22,7 +23,7 @@ export async function runPrimary(config: Config, log: Logger): Promise<Primary> 
   const slots = new Map<Worker, number>();
   let embedded: EmbeddedPostgres | undefined;
   if (!config.DATABASE_URL) {
-    embedded = await prepareEmbeddedPostgres(config, log);
+    embedded = await prepareEmbeddedPostgres(config, log, { afterMigrate: (db) => seedDemoIfEmpty(db, log) });
     log.info({ url: embedded.url }, "embedded Postgres serves the workers");
   }
   const databaseEnv = embedded ? { DATABASE_URL: embedded.url, DATABASE_POOL_SIZE: String(EMBEDDED_POOL_SIZE) } : {};

@@ -1,16 +1,18 @@
-// The GraphQL endpoint: a Yoga instance over the Pothos schema, usable as a node request listener.
-// Built here, mounted by the runtime (it never listens itself).
+// The GraphQL endpoint: a Yoga instance over the Pothos schema, usable as a node request listener, and
+// its graphql-ws (WebSocket) handler. Built here, mounted by src/app.ts (nothing here listens or
+// touches the server).
 
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import { type ExecutionArgs, GraphQLError, getOperationAST } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { createYoga, type GraphiQLOptions, isAsyncIterable, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { WebSocketServer } from "ws";
 import type { Config } from "../config.ts";
-import { declineUpgrade } from "../http/decline-upgrade.ts";
 import type { Logger } from "../logger.ts";
 import { createTokenAuth, type TokenAuth } from "./auth.ts";
 import { type Context, createContext, type GraphQLDeps, readFrom } from "./context.ts";
+import { endSubscriptionsAtShutdown } from "./drain.ts";
 import { maskError, unauthenticated } from "./errors.ts";
 import { schema } from "./index.ts";
 import { noEcho, shortenError, shortenResult } from "./no-echo.ts";
@@ -83,6 +85,7 @@ export function createGraphQLHandler(deps: GraphQLDeps) {
       operationMetrics(deps.observeOperation),
       readRouting(deps.readDatabase),
       requestGuards(),
+      endSubscriptionsAtShutdown(deps.shutdown),
       {
         onRequest({ request, endResponse, fetchAPI }) {
           if (Number(request.headers.get("content-length")) > MAX_GRAPHQL_BODY_BYTES) {
@@ -192,32 +195,26 @@ type Enveloped = Pick<ReturnType<GraphQLHandler["getEnveloped"]>, "execute" | "s
  * graphql-ws (WebSocket) on the same path as HTTP/SSE, executed through Yoga's envelop (same plugins).
  * A socket must send a valid token in connection_init within WS_INIT_TIMEOUT_MS (else closed 4408);
  * no or an unknown token closes it 4401, a browser page from an origin not allowed (not this host, not
- * in CORS_ORIGINS) 4403. Open sockets per replica are bounded by SUBSCRIPTIONS_MAX.
+ * in CORS_ORIGINS) 4403. Open sockets per replica are bounded by SUBSCRIPTIONS_MAX. src/app.ts hands it
+ * the upgrade requests for /graphql.
  */
-export function attachGraphQLWebSocket(
-  server: Server,
+export function createGraphQLWebSocket(
   yoga: GraphQLHandler,
   config: Pick<Config, "WS_INIT_TIMEOUT_MS" | "SUBSCRIPTIONS_MAX" | "CORS_ORIGINS">,
 ) {
   const auth = authOf.get(yoga);
-  if (!auth) throw new Error("attachGraphQLWebSocket needs a handler made by createGraphQLHandler");
+  if (!auth) throw new Error("createGraphQLWebSocket needs a handler made by createGraphQLHandler");
   const allowed = new Set(config.CORS_ORIGINS);
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
-  server.on("upgrade", (req, socket, head) => {
-    const path = (req.url ?? "/").split("?")[0];
-    if (path === yoga.graphqlEndpoint && req.headers.upgrade?.toLowerCase() === "websocket") {
-      if (wss.clients.size >= config.SUBSCRIPTIONS_MAX) {
-        socket.end(
-          "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
-        );
-        return;
-      }
-      wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+  const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (wss.clients.size >= config.SUBSCRIPTIONS_MAX) {
+      socket.end(
+        "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+      );
       return;
     }
-    // Any other upgrade offer (e.g. `Upgrade: h2c` from curl --http2) is declined: answered as plain HTTP.
-    declineUpgrade(server, req, socket, head);
-  });
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+  };
   const handle = useServer(
     {
       connectionInitWaitTimeout: config.WS_INIT_TIMEOUT_MS,
@@ -268,9 +265,17 @@ export function attachGraphQLWebSocket(
     wss,
   );
   return {
+    handleUpgrade,
+    /**
+     * Sends every socket a close frame (1001 "going away") and takes no new one; resolves once every
+     * socket has closed (a client answers the close frame) — see `terminate` for those that do not.
+     */
     async close() {
       await handle.dispose();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+    /** Drops the sockets still open (their clients never answered the close frame). */
+    terminate() {
+      for (const socket of wss.clients) socket.terminate();
     },
   };
 }

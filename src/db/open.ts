@@ -1,16 +1,14 @@
-// Where the database comes from: DATABASE_URL, or the embedded Postgres (migrated and seeded with the
-// demo catalog on first start) when it is unset. With WORKERS>1 the cluster primary owns the embedded
-// Postgres and hands its URL to the workers as DATABASE_URL.
+// Where the database comes from: DATABASE_URL, or the embedded Postgres (migrated, and prepared by the
+// caller's `afterMigrate` — the demo seed on a first start) when it is unset. With WORKERS>1 the
+// cluster primary owns the embedded Postgres and hands its URL to the workers as DATABASE_URL.
 
 import { existsSync } from "node:fs";
 import path from "node:path";
-import type { Config } from "./config.ts";
-import { createDb, type Db } from "./db/client.ts";
-import { type EmbeddedPostgres, startEmbeddedPostgres } from "./db/embedded.ts";
-import { deployMigrations } from "./db/migrate.ts";
-import type { Logger } from "./logger.ts";
-import { demoData } from "./seed/demo.ts";
-import { writeSeed } from "./seed/write.ts";
+import type { Config } from "../config.ts";
+import type { Logger } from "../logger.ts";
+import { createDb, type Db } from "./client.ts";
+import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded.ts";
+import { deployMigrations } from "./migrate.ts";
 
 export interface Database {
   /** Index loads: no statement bound (a full load of a big catalog takes seconds). */
@@ -30,6 +28,16 @@ export interface Database {
   close(): Promise<void>;
 }
 
+export interface OpenOptions {
+  /**
+   * Told each start-up step as it begins ("starting the embedded Postgres", "applying migrations 2/5"):
+   * /readyz shows it while the replica starts.
+   */
+  onPhase?: (phase: string) => void;
+  /** Runs on the embedded database once it is migrated, on one connection (the demo seed, on a first start). */
+  afterMigrate?: (db: Db) => Promise<void>;
+}
+
 /** Connections of the index's client: it reads one thing at a time. */
 const INDEX_POOL_SIZE = 3;
 const PRESENCE_POOL_SIZE = 2;
@@ -39,7 +47,7 @@ const WRITE_STATEMENT_TIMEOUT_MS = 60_000;
 /** PGlite runs every connection's statements on one backend, one at a time: more connections only queue. */
 export const EMBEDDED_POOL_SIZE = 4;
 
-export async function openDatabase(config: Config, log: Logger): Promise<Database> {
+export async function openDatabase(config: Config, log: Logger, options: OpenOptions = {}): Promise<Database> {
   const onQuery = config.LOG_SQL ? (sql: string, ms: number) => log.debug({ sql, ms }, "sql") : undefined;
   const bounded = {
     onQuery,
@@ -54,7 +62,7 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
     const presence = createDb(config.DATABASE_URL, { ...bounded, onQuery: undefined, max: PRESENCE_POOL_SIZE });
     return { db, writes, api, presence, close: () => disconnectAll(db, writes, api, presence) };
   }
-  const embedded = await prepareEmbeddedPostgres(config, log);
+  const embedded = await prepareEmbeddedPostgres(config, log, options);
   // PGlite runs every client on one session in turns (and ignores statement_timeout): a bound would
   // only fail queries that wait behind an index load.
   const db = createDb(embedded.url, { max: 2, onQuery });
@@ -78,11 +86,16 @@ async function disconnectAll(...clients: Db[]): Promise<void> {
 }
 
 /**
- * Starts the embedded Postgres, applies pending migrations and seeds the demo catalog into an empty one.
- * A first start takes a while on WASM (creating the cluster, then each migration): every step logs a
- * line as it begins, so the wait is never silent.
+ * Starts the embedded Postgres, applies pending migrations, then runs `afterMigrate`. A first start
+ * takes a while on WASM (creating the cluster, then each migration): every step logs a line and is
+ * reported to `onPhase` as it begins, so the wait is never silent.
  */
-export async function prepareEmbeddedPostgres(config: Config, log: Logger): Promise<EmbeddedPostgres> {
+export async function prepareEmbeddedPostgres(
+  config: Config,
+  log: Logger,
+  options: OpenOptions = {},
+): Promise<EmbeddedPostgres> {
+  const { onPhase, afterMigrate } = options;
   const dataDir = config.EMBEDDED_DATA_DIR;
   log.warn(
     { dataDir },
@@ -95,31 +108,29 @@ export async function prepareEmbeddedPostgres(config: Config, log: Logger): Prom
       ? "creating the embedded Postgres: first start only, initialising its data directory takes 5–30 s"
       : "opening the embedded Postgres",
   );
+  onPhase?.(firstStart ? "creating the embedded Postgres (first start: 5–30 s)" : "starting the embedded Postgres");
   let started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   const embedded = await startEmbeddedPostgres(dataDir);
   log.info({ ms: elapsed() }, "embedded Postgres started");
   try {
+    onPhase?.("checking migrations");
     started = performance.now();
     const applied = await deployMigrations(embedded.url, {
       onStep: ({ name, step, of, ms }) => {
-        if (ms === undefined) log.info({ migration: name, step: `${step}/${of}` }, `applying migration ${step}/${of}`);
+        if (ms !== undefined) return;
+        log.info({ migration: name, step: `${step}/${of}` }, `applying migration ${step}/${of}`);
+        onPhase?.(`applying migrations ${step}/${of}`);
       },
     });
     if (applied.length) log.info({ applied, ms: elapsed() }, "migrations applied to the embedded database");
-    const db = createDb(embedded.url, { max: 1 });
-    try {
-      if ((await db.campaign.count()) === 0 && (await db.category.count()) === 0) {
-        log.info("seeding the embedded database with the demo catalog");
-        started = performance.now();
-        await writeSeed(db, demoData);
-        log.info(
-          { campaigns: demoData.campaigns.length, ms: elapsed() },
-          "embedded database seeded with the demo catalog",
-        );
+    if (afterMigrate) {
+      const db = createDb(embedded.url, { max: 1 });
+      try {
+        await afterMigrate(db);
+      } finally {
+        await db.$disconnect();
       }
-    } finally {
-      await db.$disconnect();
     }
     return embedded;
   } catch (error) {
