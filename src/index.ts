@@ -100,7 +100,7 @@ async function runReplica(): Promise<void> {
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => stop?.({ signal }, 0));
   replica.started.then(
     () => {
-      if (!isWorker) printBanner({ ...banner, port: replica.port }, log);
+      if (!isWorker && exitCode === undefined) printBanner({ ...banner, port: replica.port }, log);
     },
     (error: unknown) => {
       log.fatal({ err: error }, "cannot start");

@@ -36,6 +36,12 @@ export interface OpenOptions {
   onPhase?: (phase: string) => void;
   /** Runs on the embedded database once it is migrated, on one connection (the demo seed, on a first start). */
   afterMigrate?: (db: Db) => Promise<void>;
+  /**
+   * Stops preparing the embedded database at the next step (before a migration, before `afterMigrate`):
+   * it is closed and the call rejects with the signal's reason. Creating its data directory runs to
+   * the end (cut short, the directory would be left half made).
+   */
+  signal?: AbortSignal;
 }
 
 /** Connections of the index's client: it reads one thing at a time. */
@@ -95,7 +101,7 @@ export async function prepareEmbeddedPostgres(
   log: Logger,
   options: OpenOptions = {},
 ): Promise<EmbeddedPostgres> {
-  const { onPhase, afterMigrate } = options;
+  const { onPhase, afterMigrate, signal } = options;
   const dataDir = config.EMBEDDED_DATA_DIR;
   log.warn(
     { dataDir },
@@ -114,16 +120,19 @@ export async function prepareEmbeddedPostgres(
   const embedded = await startEmbeddedPostgres(dataDir);
   log.info({ ms: elapsed() }, "embedded Postgres started");
   try {
+    signal?.throwIfAborted();
     onPhase?.("checking migrations");
     started = performance.now();
     const applied = await deployMigrations(embedded.url, {
       onStep: ({ name, step, of, ms }) => {
         if (ms !== undefined) return;
+        signal?.throwIfAborted(); // the engine stops before this migration
         log.info({ migration: name, step: `${step}/${of}` }, `applying migration ${step}/${of}`);
         onPhase?.(`applying migrations ${step}/${of}`);
       },
     });
     if (applied.length) log.info({ applied, ms: elapsed() }, "migrations applied to the embedded database");
+    signal?.throwIfAborted();
     if (afterMigrate) {
       const db = createDb(embedded.url, { max: 1 });
       try {

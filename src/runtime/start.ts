@@ -78,10 +78,16 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
   let loading: Promise<void> = Promise.resolve();
   const started = (async () => {
     const onPhase = (phase: string) => readiness.enter(phase);
-    database = await openDatabase(config, log, {
-      onPhase,
-      afterMigrate: (db) => seedDemoIfEmpty(db, log, onPhase),
-    });
+    try {
+      database = await openDatabase(config, log, {
+        onPhase,
+        afterMigrate: (db) => seedDemoIfEmpty(db, log, onPhase),
+        signal: stopping.signal,
+      });
+    } catch (error) {
+      if (stopping.signal.aborted) return; // stopped while starting: not a failure
+      throw error;
+    }
     if (stopping.signal.aborted) return;
     services = await wireServices(config, log, database, stopping.signal);
     readiness.serve(services.sync, services.bus);

@@ -5,8 +5,8 @@
 //    had an index: no balancer sends it anything);
 // 2. close the port;
 // 3. in flight: requests still running get their answer (bounded by SHUTDOWN_TIMEOUT_MS, then their
-//    connections are cut); idle kept-alive sockets and unanswered WebSockets get CLOSE_GRACE_MS from
-//    the start of the drain to go, then are closed;
+//    connections are cut); connections with no request running, and WebSockets whose client did not
+//    answer the close frame, get CLOSE_GRACE_MS after the port closed, then are closed;
 // 4. release: start-up settles, then pools, Redis and the database are let go.
 // The deadline (drain + SHUTDOWN_TIMEOUT_MS + SHUTDOWN_GRACE_MS) bounds a dependency that hangs: stop()
 // then rejects with ShutdownTimeout, and the process policy (src/index.ts) exits 1. Calling stop()
@@ -18,9 +18,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 /** After draining and the in-flight timeout, how long releasing pools and connections may take. */
 export const SHUTDOWN_GRACE_MS = 5_000;
 /**
- * From the start of the drain, how long an idle kept-alive socket or a WebSocket that was sent its
- * close frame may stay: a client that just got an answer (or the close frame) replies within a round
- * trip; any later and it is closed under it.
+ * After the port closed, how long a connection with no request running may stay: one accepted just
+ * before the close may still be sending its request (Node calls it idle until the headers are in), a
+ * WebSocket client may still be answering its close frame. Both take a round trip; cut any sooner,
+ * the client would see its request reset.
  */
 export const CLOSE_GRACE_MS = 500;
 const SWEEP_MS = 100;
@@ -52,14 +53,13 @@ export function stopSequence(plan: StopPlan): () => Promise<void> {
 }
 
 async function run(plan: StopPlan): Promise<void> {
-  const drainStarted = performance.now();
   if (plan.drain()) await sleep(plan.drainMs);
-  await closePort(plan, drainStarted);
+  await closePort(plan);
   await plan.release();
 }
 
 /** Resolves once the port is closed and every connection is gone. */
-function closePort(plan: StopPlan, drainStarted: number): Promise<void> {
+function closePort(plan: StopPlan): Promise<void> {
   const { server } = plan;
   return new Promise<void>((resolve) => {
     let sweeping: NodeJS.Timeout | undefined;
@@ -68,6 +68,9 @@ function closePort(plan: StopPlan, drainStarted: number): Promise<void> {
     net.Server.prototype.close.call(server, () => {
       clearTimeout(sweeping);
       clearTimeout(cutAll);
+      // Now http.Server's close has nothing left to drop: it clears Node's connection-checking interval,
+      // which would otherwise keep the server in memory (the callback only says it is closed already).
+      server.close(() => undefined);
       resolve();
     });
     const sweep = () => {
@@ -75,7 +78,9 @@ function closePort(plan: StopPlan, drainStarted: number): Promise<void> {
       plan.cut?.();
       sweeping = setTimeout(sweep, SWEEP_MS);
     };
-    sweeping = setTimeout(sweep, Math.max(0, drainStarted + CLOSE_GRACE_MS - performance.now()));
+    // Then, until the last one is gone, a connection whose answer went out is closed as it turns idle
+    // (answers since the drain began say `Connection: close`; this catches the few that started before).
+    sweeping = setTimeout(sweep, CLOSE_GRACE_MS);
     const cutAll = setTimeout(() => server.closeAllConnections(), plan.timeoutMs);
   });
 }

@@ -28,6 +28,11 @@ export function endSubscriptionsAtShutdown(shutdown: AbortSignal | undefined): P
         },
       };
     },
+    // Yoga's event streams say `Connection: keep-alive` whatever src/app.ts set: once draining, every
+    // answer closes its connection, so the client's next try goes back through its balancer.
+    onResponse({ response }) {
+      if (shutdown.aborted) response.headers.set("connection", "close");
+    },
   };
 }
 
