@@ -96,12 +96,19 @@ describe("Postgres outage", () => {
     url.port = String(proxy.port);
     const late = await startServer({ env: { DATABASE_URL: url.toString(), ADMIN_TOKEN }, waitReady: false });
     try {
-      await waitUntil(async () => (await fetch(`${late.url}/readyz`)).status === 503, 5_000);
-      const notReady = (await (await fetch(`${late.url}/readyz`)).json()) as { reason: string };
-      expect(notReady.reason).toMatch(/index not loaded/);
+      // /readyz answers from the start ("loading the index"), then says why the load fails.
+      await expect
+        .poll(async () => ((await (await fetch(`${late.url}/readyz`)).json()) as { reason?: string }).reason, {
+          timeout: 5_000,
+          message: "/readyz should say the index is not loaded, and why",
+        })
+        .toMatch(/index not loaded/);
       expect((await fetch(`${late.url}/healthz`)).status).toBe(200);
-      await new Promise((r) => setTimeout(r, 1_000));
-      expect(late.logs.some((l) => (l as { msg?: string }).msg === "cannot load the index; retrying")).toBe(true);
+      await expect
+        .poll(() => late.logs.some((l) => (l as { msg?: string }).msg === "cannot load the index; retrying"), {
+          message: "expected the log line 'cannot load the index; retrying'",
+        })
+        .toBe(true);
       await proxy.restore();
       await waitUntil(async () => (await fetch(`${late.url}/readyz`)).status === 200, 15_000, 100);
       expect((await deliver(late.url, "app", "ios", "US")).cids).toEqual(["after", "before"]);
