@@ -119,3 +119,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const writeConcurrency = Math.max(1, Math.min(data.WRITE_CONCURRENCY ?? 2, data.DATABASE_POOL_SIZE - 1));
   return Object.freeze({ ...data, WRITE_CONCURRENCY: writeConcurrency });
 }
+
+/** A URL without user name or password, for logs and /readyz. */
+export function redactUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    url.username = "";
+    url.password = "";
+    return url.toString().replace(/\/$/, "");
+  } catch {
+    return "(unparsable URL)";
+  }
+}

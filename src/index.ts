@@ -18,7 +18,6 @@
 import cluster from "node:cluster";
 import { randomBytes } from "node:crypto";
 import { printBanner } from "./banner.ts";
-import { runPrimary } from "./cluster/primary.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
 import { startReplica } from "./runtime/start.ts";
@@ -65,6 +64,7 @@ const banner = {
 };
 
 if (config.WORKERS > 1 && !isWorker) {
+  const { runPrimary } = await import("./cluster/primary.ts");
   const primary = await runPrimary(config, log).catch((error: unknown) => {
     log.fatal({ err: error }, "cannot start");
     process.exit(1);

@@ -1,20 +1,19 @@
 // One replica, start to stop: listen first (health and readiness answer from the first second), then
 // open the database (the embedded Postgres: create or open it, migrate, seed a first time), wire the
-// services, load the index (retried until it loads). Usable in-process: no process.exit, no process
-// handlers; stop() stops everything it started. The process policy (signals, fatal errors, exit codes)
-// is src/index.ts's.
+// services, load the index (retried until it loads). The code behind the database and the services
+// (Prisma, GraphQL, Redis clients: seconds of loading on a busy machine) is imported once the port is
+// open. Usable in-process: no process.exit, no process handlers; stop() stops everything it started.
+// The process policy (signals, fatal errors, exit codes) is src/index.ts's.
 import type { AddressInfo } from "node:net";
 import { createApp, endRaw, type Listener } from "../app.ts";
-import type { Config } from "../config.ts";
+import { type Config, redactUrl } from "../config.ts";
 import { dashboardRoutes } from "../dashboard/static.ts";
-import { type Database, openDatabase } from "../db/open.ts";
+import type { Database } from "../db/open.ts";
 import type { Logger } from "../logger.ts";
-import { seedDemoIfEmpty } from "../seed/first-run.ts";
-import { redactUrl } from "../sync/bus.ts";
 import { loadIndexWithRetry } from "./index-load.ts";
 import { ReplicaReadiness } from "./readiness.ts";
 import { stopSequence } from "./stop.ts";
-import { type Services, wireServices } from "./wiring.ts";
+import type { Services } from "./wiring.ts";
 
 export interface Replica {
   port: number;
@@ -78,6 +77,12 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
   let loading: Promise<void> = Promise.resolve();
   const started = (async () => {
     const onPhase = (phase: string) => readiness.enter(phase);
+    const [{ openDatabase }, { seedDemoIfEmpty }, { wireServices }] = await Promise.all([
+      import("../db/open.ts"),
+      import("../seed/first-run.ts"),
+      import("./wiring.ts"),
+    ]);
+    if (stopping.signal.aborted) return;
     try {
       database = await openDatabase(config, log, {
         onPhase,

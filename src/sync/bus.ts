@@ -6,7 +6,7 @@ import { RedisPubSub } from "graphql-redis-subscriptions";
 import { PubSub, type PubSubEngine } from "graphql-subscriptions";
 import { Cluster, Redis, type RedisOptions } from "ioredis";
 import { IpcPubSub } from "../cluster/ipc-pubsub.ts";
-import type { Config } from "../config.ts";
+import { type Config, redactUrl } from "../config.ts";
 import type { Logger } from "../logger.ts";
 
 /** Published after a commit: which version, and what it touched (ids are informative only). */
@@ -135,18 +135,6 @@ export function createBus(config: Config, log: Logger): Bus {
     () => (connected() ? "up" : `down: cannot reach Redis at ${where}${lastError ? ` (${lastError})` : ""}`),
     log,
   );
-}
-
-/** The URL without user name or password, for logs and /readyz. */
-export function redactUrl(raw: string): string {
-  try {
-    const url = new URL(raw);
-    url.username = "";
-    url.password = "";
-    return url.toString().replace(/\/$/, "");
-  } catch {
-    return "(unparsable URL)";
-  }
 }
 
 function engineBus(
