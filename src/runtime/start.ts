@@ -4,6 +4,7 @@
 // (Prisma, GraphQL, Redis clients: seconds of loading on a busy machine) is imported once the port is
 // open. Usable in-process: no process.exit, no process handlers; stop() stops everything it started.
 // The process policy (signals, fatal errors, exit codes) is src/index.ts's.
+import { setMaxListeners } from "node:events";
 import type { AddressInfo } from "node:net";
 import { createApp, endRaw, type Listener } from "../app.ts";
 import { type Config, redactUrl } from "../config.ts";
@@ -31,6 +32,8 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
     config.DATABASE_URL ? redactUrl(config.DATABASE_URL) : "the embedded database",
   );
   const stopping = new AbortController();
+  // Every open subscription listens for it (SUBSCRIPTIONS_MAX of them): no leak warning past ten.
+  setMaxListeners(0, stopping.signal);
   let services: Services | undefined;
   let database: Database | undefined;
 
