@@ -14,6 +14,7 @@ import { attachGraphQLWebSocket, createGraphQLHandler } from "./schema/yoga.ts";
 import { createDeliveryStats } from "./stats/stats.ts";
 import { createBus, redactUrl } from "./sync/bus.ts";
 import { ChangeFeed } from "./sync/change-feed.ts";
+import { createForecaster } from "./sync/forecasts.ts";
 import { IndexSync } from "./sync/index-sync.ts";
 import { createPropagation } from "./sync/propagation.ts";
 import { joinReplicas, type Presence } from "./sync/replica-presence.ts";
@@ -67,6 +68,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
   });
   const reads = new ReadRouter(database.api, replicaDb, log, { onRoute: metrics.graphqlRead });
   const graphql = createGraphQLHandler({
+    forecasts: createForecaster({ bus, sync, replicaId: config.REPLICA_ID, log }),
     db: database.api,
     writeDb: database.writes,
     feed: new ChangeFeed(database.api, sync, log.child({ component: "change-feed" })),

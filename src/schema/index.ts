@@ -8,6 +8,8 @@ import "./campaign-mutations.ts";
 import "./campaign-stats.ts";
 import "./category.ts";
 import "./delivery.ts";
+import "./explain.ts";
+import "./forecast.ts";
 import "./rule-change.ts";
 import "./me.ts";
 
