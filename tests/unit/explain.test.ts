@@ -34,7 +34,12 @@ describe("explanations", () => {
     ["paused", { status: "PAUSED" }, "PAUSED", []],
     ["not started", { startsAt: new Date(NOW + HOUR) }, "NOT_STARTED", [new Date(NOW + HOUR).toISOString()]],
     ["ended", { endsAt: new Date(NOW) }, "ENDED", [new Date(NOW).toISOString()]],
-    ["app not included", { include: { ...none, app: ["tiktok", "snapchat"] } }, "APP_NOT_INCLUDED", ["tiktok", "snapchat"]],
+    [
+      "app not included",
+      { include: { ...none, app: ["tiktok", "snapchat"] } },
+      "APP_NOT_INCLUDED",
+      ["tiktok", "snapchat"],
+    ],
     ["app excluded", { exclude: { ...none, app: ["spotify"] } }, "APP_EXCLUDED", ["spotify"]],
     ["country not included", { include: { ...none, country: ["US"] } }, "COUNTRY_NOT_INCLUDED", ["US"]],
     ["country excluded", { exclude: { ...none, country: ["DE", "FR"] } }, "COUNTRY_EXCLUDED", ["DE"]],
