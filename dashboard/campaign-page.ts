@@ -141,6 +141,8 @@ export function showCampaignPage(session: Session, id: string): View {
         editor = undefined;
         drawHead();
         drawSections();
+        // Changes made elsewhere while editing were only announced: show them now.
+        void load();
       },
     });
     drawHead();

@@ -281,7 +281,8 @@ function fillRow(row: HTMLLIElement, change: RuleChange, before?: CampaignState,
   if (change.kind === "CAMPAIGN_CREATED" && after) what = describeNew(after);
   else if (change.kind === "CAMPAIGN_UPDATED" && after) {
     what = before ? describeChanges(before, after) : [];
-    if (what.length === 0) what = [`now at revision ${after.revision}`];
+    // Its previous state was never on this page: say what it is now.
+    if (what.length === 0) what = [`revision ${after.revision}`, ...describeNew(after)];
   } else if (change.kind === "CATEGORY_UPSERTED" || change.kind === "CATEGORY_DELETED") {
     what = [
       change.kind === "CATEGORY_DELETED"

@@ -77,7 +77,7 @@ function rowOf(c: CampaignRow, actions: RowActions): HTMLTableRowElement {
           "td",
           { class: "actions", "data-label": "" },
           toggle,
-          h("a", { class: "btn btn-ghost btn-small", href }, "Open"),
+          h("a", { class: "btn btn-ghost btn-small row-open", href }, "Open"),
         )
       : null,
   );

@@ -32,8 +32,8 @@ function redisReader(ctx: Context): HourTotals {
 async function hourTotals(ctx: Context, ids: readonly string[]): Promise<(id: string) => number> {
   try {
     if (ctx.config.REDIS_URL) {
-      const totals = await redisReader(ctx).read();
-      return (id) => totals.get(id) ?? 0;
+      const counts = await redisReader(ctx).read();
+      return (id) => counts.get(id);
     }
     // The in-process store (no REDIS_URL, one replica) is only readable by id: one batch for all.
     const series = await ctx.statsLoader.loadMany(

@@ -40,14 +40,20 @@ export const horizontalOverflow = (page: Page): Promise<number> =>
       Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - document.documentElement.clientWidth,
   );
 
-/** Visible buttons and links lying partly outside the window horizontally (unreachable on a phone). */
+/**
+ * Visible controls lying partly outside the window or outside their card, horizontally: cut off or
+ * unreachable on that screen.
+ */
 export const controlsOffScreen = (page: Page): Promise<string[]> =>
   page.evaluate(() =>
     [...document.querySelectorAll<HTMLElement>("button, a, input, select")]
       .filter((el) => el.offsetParent !== null)
       .filter((el) => {
         const box = el.getBoundingClientRect();
-        return box.left < 0 || box.right > document.documentElement.clientWidth + 0.5;
+        const card = el.closest(".card")?.getBoundingClientRect();
+        const left = Math.max(0, card?.left ?? 0);
+        const right = Math.min(document.documentElement.clientWidth, card?.right ?? Number.POSITIVE_INFINITY);
+        return box.left < left - 0.5 || box.right > right + 0.5;
       })
       .map((el) => el.id || el.textContent?.trim() || el.tagName),
   );
