@@ -1,7 +1,10 @@
 // campaignsPage (CONTRACT §5): search, filters, orders and cursor paging over the whole catalog, with
-// the total, so a client shows "50 of 12,000" without loading 12,000 campaigns. The page's ids come
-// from one keyset query (or the served-order read), its nodes from one query planned by the Prisma
-// plugin, and totalCount from a count run only when asked for.
+// the total, so a client shows "50 of 12,000" without loading 12,000 campaigns. A page is one keyset
+// query with the selection the Prisma plugin plans for `nodes` (SERVED_LAST_HOUR: the ordered ids, then
+// one query for their nodes); totalCount is a count run beside it, only when asked for.
+import { queryFromInfo } from "@pothos/plugin-prisma";
+import { type FieldNode, type GraphQLResolveInfo, Kind, type SelectionSetNode } from "graphql";
+import type { Campaign } from "../generated/prisma/client.ts";
 import { builder } from "./builder.ts";
 import { MAX_PAGE } from "./campaign.ts";
 import { CampaignFilter, filterWhere, validateFilter } from "./campaign-filter.ts";
@@ -12,6 +15,8 @@ import { badUserInput, type FieldErrors } from "./errors.ts";
 import { validateCursor } from "./validation.ts";
 
 interface PageShape {
+  /** The nodes, loaded with the planned selection; absent: load `ids` (in this order). */
+  rows?: Campaign[];
   ids: string[];
   endCursor: string | null;
   hasNextPage: boolean;
@@ -28,6 +33,7 @@ const CampaignPage = builder.objectRef<PageShape>("CampaignPage").implement({
       type: ["Campaign"],
       description: "At most `first` campaigns, in the requested order",
       resolve: async (query, page, _args, ctx) => {
+        if (page.rows) return page.rows;
         if (page.ids.length === 0) return [];
         const rows = await ctx.db.campaign.findMany({ ...query, where: { id: { in: page.ids } } });
         const byId = new Map(rows.map((row) => [row.id, row]));
@@ -47,37 +53,50 @@ const CampaignPage = builder.objectRef<PageShape>("CampaignPage").implement({
   }),
 });
 
-/** Runs `count` once, and only if a field asks for it. */
-function lazy(count: () => Promise<number>): () => Promise<number> {
-  let promise: Promise<number> | undefined;
-  return () => {
-    promise ??= count();
-    return promise;
-  };
+/** Whether the operation selects `field` directly under this field (fragments included). */
+function asksFor(info: GraphQLResolveInfo, field: string): boolean {
+  const search = (set: SelectionSetNode | undefined): boolean =>
+    (set?.selections ?? []).some((selection) => {
+      if (selection.kind === Kind.FIELD) return selection.name.value === field;
+      if (selection.kind === Kind.INLINE_FRAGMENT) return search(selection.selectionSet);
+      return search(info.fragments[selection.name.value]?.selectionSet);
+    });
+  return info.fieldNodes.some((node: FieldNode) => search(node.selectionSet));
 }
 
 async function keysetPage(
   ctx: Context,
+  info: GraphQLResolveInfo,
   order: Exclude<Order, "SERVED_LAST_HOUR">,
   where: ReturnType<typeof filterWhere>,
   first: number,
   after: Position | undefined,
 ): Promise<PageShape> {
   const keyset = KEYSET[order];
-  const rows = await ctx.db.campaign.findMany({
-    where: after ? { AND: [where, keyset.after(after)] } : where,
+  // Started now, beside the page's query: the total is on the answer's critical path.
+  const total = asksFor(info, "totalCount") ? ctx.db.campaign.count({ where }) : undefined;
+  total?.catch(() => undefined);
+  const query = queryFromInfo({
+    context: ctx,
+    info,
+    path: ["nodes"],
     select: { id: true, priority: true, updatedAt: true },
+  }) as { select: { id: true; priority: true; updatedAt: true } };
+  const rows = (await ctx.db.campaign.findMany({
+    ...query,
+    where: after ? { AND: [where, keyset.after(after)] } : where,
     orderBy: keyset.orderBy,
     // One more than asked: tells whether a next page exists.
     take: first + 1,
-  });
+  })) as Campaign[];
   const page = rows.slice(0, first);
   const last = page.at(-1);
   return {
+    rows: page,
     ids: page.map((row) => row.id),
     endCursor: last ? encodeCursor(order, { key: keyset.key(last), id: last.id }) : null,
     hasNextPage: rows.length > first,
-    totalCount: lazy(() => ctx.db.campaign.count({ where })),
+    totalCount: () => total ?? ctx.db.campaign.count({ where }),
   };
 }
 
@@ -91,7 +110,7 @@ builder.queryField("campaignsPage", (t) =>
       first: t.arg.int({ defaultValue: 50 }),
       after: t.arg.string({ description: "The endCursor of the previous page (same filter and order)" }),
     },
-    resolve: async (_root, args, ctx) => {
+    resolve: async (_root, args, ctx, info) => {
       const fields: FieldErrors = {};
       const filter = validateFilter(args.filter, fields);
       const first = args.first ?? 50;
@@ -100,7 +119,7 @@ builder.queryField("campaignsPage", (t) =>
       const order: Order = args.orderBy ?? "ID";
       const after = args.after == null ? undefined : decodeCursor(order, validateCursor(args.after, "after"));
       const where = filterWhere(filter, new Date());
-      if (order !== "SERVED_LAST_HOUR") return keysetPage(ctx, order, where, first, after);
+      if (order !== "SERVED_LAST_HOUR") return keysetPage(ctx, info, order, where, first, after);
       const page = await servedPage(ctx, where, first, after);
       const last = page.positions.at(-1);
       return {
