@@ -35,8 +35,8 @@ export interface Editor {
 
 const MODES = ["include", "exclude"] as const;
 
-/** datetime-local shows UTC here (labelled so): "2026-05-01T14:00". */
-const toInput = (iso: string | null) => (iso ? iso.slice(0, 16) : "");
+/** datetime-local shows UTC here (labelled so): "2026-05-01T14:00", with seconds when there are some. */
+const toInput = (iso: string | null) => (iso ? (iso.slice(17, 19) === "00" ? iso.slice(0, 16) : iso.slice(0, 19)) : "");
 const fromInput = (value: string) =>
   value ? new Date(`${value.length === 16 ? `${value}:00` : value}Z`).toISOString() : null;
 
@@ -76,8 +76,8 @@ export function campaignEditor(session: Session, options: EditorOptions): Editor
     h("option", { value: "PAUSED", selected: base?.status === "PAUSED" }, "PAUSED"),
   );
   const priority = text("edit-priority", String(base?.priority ?? 0), { inputmode: "numeric" });
-  const startsAt = text("edit-starts", toInput(base?.startsAt ?? null), { type: "datetime-local", step: "60" });
-  const endsAt = text("edit-ends", toInput(base?.endsAt ?? null), { type: "datetime-local", step: "60" });
+  const startsAt = text("edit-starts", toInput(base?.startsAt ?? null), { type: "datetime-local", step: "1" });
+  const endsAt = text("edit-ends", toInput(base?.endsAt ?? null), { type: "datetime-local", step: "1" });
   const clear = (input: HTMLInputElement) =>
     button(
       "clear",
@@ -237,8 +237,10 @@ export function campaignEditor(session: Session, options: EditorOptions): Editor
       status: status.value as Status,
       priority: Number(priority.value.trim()),
       priorityText: priority.value.trim(),
-      startsAt: fromInput(startsAt.value),
-      endsAt: fromInput(endsAt.value),
+      // Untouched, a bound keeps its stored value exactly (milliseconds included).
+      startsAt:
+        startsAt.value === toInput(base?.startsAt ?? null) ? (base?.startsAt ?? null) : fromInput(startsAt.value),
+      endsAt: endsAt.value === toInput(base?.endsAt ?? null) ? (base?.endsAt ?? null) : fromInput(endsAt.value),
       targeting: targetingDraft(),
       revision: base?.revision ?? 0,
       updatedAt: base?.updatedAt ?? "",

@@ -30,6 +30,7 @@ const deliverySection: CampaignSection = {
     if (!c.stats)
       return h("p", { class: "muted" }, "Delivery stats are unavailable right now (stats store unreachable).");
     const peak = Math.max(0, ...c.stats.series);
+    const quiet = c.stats.series.every((n) => n === 0);
     return h(
       "div",
       { class: "stats" },
@@ -40,12 +41,14 @@ const deliverySection: CampaignSection = {
         h("div", {}, h("dt", {}, "last hour"), h("dd", { id: "served-hour" }, count(c.stats.servedLastHour))),
         h("div", {}, h("dt", {}, "peak per minute"), h("dd", {}, count(peak))),
       ),
-      h(
-        "div",
-        { class: "chart" },
-        sparkline(c.stats.series, 600, 80),
-        h("div", { class: "chart-axis muted small" }, h("span", {}, "60 min ago"), h("span", {}, "now")),
-      ),
+      quiet
+        ? h("p", { class: "muted" }, "Not served in the last hour: no device matched it, or it was not live.")
+        : h(
+            "div",
+            { class: "chart" },
+            sparkline(c.stats.series, 600, 80),
+            h("div", { class: "chart-axis muted small" }, h("span", {}, "60 min ago"), h("span", {}, "now")),
+          ),
     );
   },
 };

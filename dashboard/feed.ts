@@ -79,6 +79,9 @@ export function startFeed(session: Session): void {
     return true;
   };
 
+  /** Changes from before the page opened: their campaigns are shown as they are now, without a diff. */
+  const earlier = new WeakSet<RuleChange>();
+
   const receive = (change: RuleChange) => {
     if (!isNew(change)) return;
     pending.push(change);
@@ -169,7 +172,7 @@ export function startFeed(session: Session): void {
       const after = change.campaignId ? states.get(change.campaignId) : undefined;
       const from =
         after && change.kind === "CAMPAIGN_UPDATED" ? session.cache.before(after.id, after.revision) : before;
-      fillRow(row, change, from, after);
+      fillRow(row, change, from, after, earlier.has(change));
       described.set(change, { change, before: from, after });
     }
     session.cache.put([...states.values()]);
@@ -193,7 +196,11 @@ export function startFeed(session: Session): void {
       const data = await session.api.query<Record<string, RuleChange[]>>(recentChanges(versions), variables);
       // Each alias lists from one version up: keep, per version, the items of that version only.
       versions.forEach((v, i) => {
-        for (const change of data[`v${i}`] ?? []) if (change.version === v + 1) receive(change);
+        for (const change of data[`v${i}`] ?? []) {
+          if (change.version !== v + 1) continue;
+          earlier.add(change);
+          receive(change);
+        }
       });
     }
     lastVersion = Math.max(lastVersion ?? 0, newest);
@@ -273,10 +280,17 @@ function itemRow(change: RuleChange): HTMLLIElement {
   );
 }
 
-function fillRow(row: HTMLLIElement, change: RuleChange, before?: CampaignState, after?: CampaignState): void {
+function fillRow(
+  row: HTMLLIElement,
+  change: RuleChange,
+  before: CampaignState | undefined,
+  after: CampaignState | undefined,
+  earlier: boolean,
+): void {
   const name = after?.name ?? before?.name;
   const nameEl = row.querySelector(".feed-name");
   if (nameEl && name) nameEl.textContent = name;
+  if (earlier) return;
   let what: string[] = [];
   if (change.kind === "CAMPAIGN_CREATED" && after) what = describeNew(after);
   else if (change.kind === "CAMPAIGN_UPDATED" && after) {
