@@ -38,7 +38,7 @@ export function showCampaignList(session: Session, query: URLSearchParams): View
   let total: number | undefined;
   let endCursor: string | null = null;
   let hasNextPage = false;
-  let inFlight: { kind: Load; abort: AbortController } | undefined;
+  let inFlight: { kind: Load; abort: AbortController; done: Promise<void> } | undefined;
   let typingTimer: ReturnType<typeof setTimeout> | undefined;
   let refreshTimer: ReturnType<typeof setTimeout> | undefined;
   let disposed = false;
@@ -50,8 +50,13 @@ export function showCampaignList(session: Session, query: URLSearchParams): View
   });
   const countEl = h("span", { id: "campaign-count", class: "count", "aria-live": "polite" });
   const error = h("p", { id: "campaigns-error", class: "field-error", hidden: true });
-  const body = h("tbody", { id: "campaign-rows" });
-  const table = h("table", { class: "campaigns" }, tableHead(session.admin), body);
+  const body = h("div", { id: "campaign-rows", role: "rowgroup" });
+  const table = h(
+    "div",
+    { class: session.admin ? "campaigns with-actions" : "campaigns", role: "table", "aria-label": "Campaigns" },
+    h("div", { role: "rowgroup" }, tableHead(session.admin)),
+    body,
+  );
   const empty = h("div", { id: "campaigns-empty", hidden: true });
   const more = button("Load more", () => void load("more", "more"), { id: "load-more", hidden: true });
   const rowSet = new RowSet(body, { admin: session.admin, toggle });
@@ -68,7 +73,7 @@ export function showCampaignList(session: Session, query: URLSearchParams): View
     ),
     toolbar.el,
     error,
-    h("div", { class: "table-wrap" }, table),
+    table,
     empty,
     h("div", { class: "list-foot" }, more),
   );
@@ -83,14 +88,18 @@ export function showCampaignList(session: Session, query: URLSearchParams): View
   }
 
   async function load(kind: Load, reason: string): Promise<void> {
-    if (kind !== "reset" && inFlight) {
+    // The next page follows whatever is loading (its cursor comes from it); a second click is one.
+    while (kind === "more" && inFlight && inFlight.kind !== "more") await inFlight.done;
+    if (disposed || (kind === "more" && inFlight)) return;
+    if (kind === "refresh" && inFlight) {
       // A reset in flight answers for everything; a refresh asked during another runs after it.
-      if (kind === "refresh") scheduleRefresh();
+      scheduleRefresh();
       return;
     }
     inFlight?.abort.abort();
     const abort = new AbortController();
-    inFlight = { kind, abort };
+    let finish = () => {};
+    inFlight = { kind, abort, done: new Promise<void>((resolve) => (finish = resolve)) };
     const first = kind === "refresh" ? Math.min(MAX_REFRESH, Math.max(PAGE, rows.length)) : PAGE;
     try {
       const { campaignsPage: page } = await session.api.query<{ campaignsPage: CampaignPage }>(
@@ -125,6 +134,7 @@ export function showCampaignList(session: Session, query: URLSearchParams): View
       } else if (!(e instanceof ApiError && e.code === "UNREACHABLE")) showError((e as Error).message);
     } finally {
       if (inFlight?.abort === abort) inFlight = undefined;
+      finish();
     }
   }
 

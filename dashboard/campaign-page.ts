@@ -25,6 +25,8 @@ export function showCampaignPage(session: Session, id: string): View {
     h("p", { class: "muted" }, "Loading…"),
   );
   const body = h("div", { class: "sections", id: "campaign-sections" });
+  /** Outcome of the last action (saved, conflict) or the delete confirmation: kept across redraws. */
+  const headMessage = h("div", { id: "head-message", hidden: true });
   const el = h(
     "div",
     { class: "campaign-page", "data-campaign": id },
@@ -101,7 +103,7 @@ export function showCampaignPage(session: Session, id: string): View {
         ` · changed ${agoSince(c.updatedAt)}`,
       ),
       actions,
-      h("div", { id: "head-message", hidden: true }),
+      headMessage,
     );
   }
 
@@ -121,11 +123,9 @@ export function showCampaignPage(session: Session, id: string): View {
   }
 
   function message(text: string, kind: "error" | "notice" = "notice"): void {
-    const box = head.querySelector<HTMLElement>("#head-message");
-    if (!box) return;
-    box.className = kind === "error" ? "field-error" : "notice";
-    box.textContent = text;
-    box.hidden = false;
+    headMessage.className = kind === "error" ? "field-error" : "notice";
+    headMessage.textContent = text;
+    headMessage.hidden = false;
   }
 
   function openEditor(): void {
@@ -187,8 +187,7 @@ export function showCampaignPage(session: Session, id: string): View {
   }
 
   function confirmDelete(): void {
-    const box = head.querySelector<HTMLElement>("#head-message");
-    if (!box) return;
+    const box = headMessage;
     box.className = "confirm";
     box.hidden = false;
     box.replaceChildren(

@@ -7,6 +7,7 @@
 //
 //   npx tsx scripts/dashboard-timings.ts [--campaigns 50000]
 // TIMINGS_DATABASE_URL=<url of a database seeded by an earlier run> skips the seeding (about 2 min).
+import { cpus, loadavg } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import type { Page } from "playwright-core";
@@ -51,6 +52,11 @@ async function main(): Promise<void> {
     timeoutMs: 120_000,
   });
   const browser = await launchChromium();
+  const load = () =>
+    loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ");
+  console.log(`machine: ${cpus().length} cores, load average ${load()} (other work shares these cores)`);
   try {
     await traffic(server.url);
     await serverTimes(server.url);
@@ -67,6 +73,7 @@ async function main(): Promise<void> {
     await search(page);
     await liveUpdates(page, server.url);
     await page.screenshot({ path: path.join(ROOT, ".artifacts/dashboard-timings.png") });
+    console.log(`\nload average at the end: ${load()}`);
   } finally {
     await browser.close();
     await server.stop();
@@ -209,7 +216,7 @@ async function liveUpdates(page: Page, base: string): Promise<void> {
     );
   };
   const visible = async () =>
-    page.locator("#campaign-rows tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-cid") as string));
+    page.locator("#campaign-rows .crow").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-cid") as string));
 
   await scenario(
     "10 updates of listed campaigns, 100 ms apart",
@@ -243,7 +250,7 @@ async function liveUpdates(page: Page, base: string): Promise<void> {
     async () => {
       for (let i = 0; i < 5; i++) {
         await page.click("#load-more");
-        await page.waitForFunction((n) => document.querySelectorAll("#campaign-rows tr").length >= n, 50 * (i + 2));
+        await page.waitForFunction((n) => document.querySelectorAll("#campaign-rows .crow").length >= n, 50 * (i + 2));
       }
       const [id] = await visible();
       await gql(base, `mutation($id: ID!) { updateCampaign(id: $id, input: { priority: 501 }) { version } }`, { id });

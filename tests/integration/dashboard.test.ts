@@ -64,7 +64,7 @@ afterAll(async () => {
   await database?.drop();
 });
 
-const row = (cid: string) => page.locator(`#campaign-rows tr[data-cid="${cid}"]`);
+const row = (cid: string) => page.locator(`#campaign-rows [data-cid="${cid}"]`);
 const feedRow = (cid: string) => page.locator(`#feed li[data-campaign="${cid}"]`);
 
 describe("dashboard", () => {
@@ -84,13 +84,13 @@ describe("dashboard", () => {
     await row("duolingo").waitFor();
     expect(await text(page.locator("#campaign-count"))).toBe("3 of 3");
     expect(
-      await page.locator("#campaign-rows tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-cid"))),
+      await page.locator("#campaign-rows .crow").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-cid"))),
     ).toEqual(["duolingo", "spotify", "subwaysurfer"]);
     expect(await text(row("spotify"))).toContain("app: candycrush · country: CA, US");
     expect(await text(row("spotify"))).toContain("Campaign spotify");
     expect(await text(row("subwaysurfer"))).toContain("not country: DE");
     expect(await text(row("duolingo"))).toContain("everyone");
-    expect(await text(row("duolingo").locator("td.flight"))).toBe("always on");
+    expect(await text(row("duolingo").locator(".flight"))).toBe("always on");
     expect(await row("spotify").locator("svg.spark polyline").count()).toBe(1);
   });
 
@@ -115,7 +115,7 @@ describe("dashboard", () => {
     expect(updated.errors).toBeUndefined();
     // The page had spotify's previous state (its list row): the feed says what the update changed.
     await waitForText(feedRow("spotify"), "priority 10 → 12 · +country FR");
-    await waitForText(row("spotify").locator("td.priority"), "12");
+    await waitForText(row("spotify").locator(".priority"), "12");
   });
 
   it("opens the campaign from its feed row", async () => {
@@ -131,7 +131,7 @@ describe("dashboard", () => {
     expect((await deliver(server.url, "candycrush", "ios", "CA")).cids).toContain("spotify");
     await row("spotify").locator("button[data-action=pause]").click();
     await row("spotify").locator("button[data-action=resume]").waitFor();
-    expect(await text(row("spotify").locator("td.status"))).toBe("PAUSED");
+    expect(await text(row("spotify").locator(".status"))).toBe("PAUSED");
     // The mutation returned propagated before the list refreshed: delivery already reflects it.
     expect((await deliver(server.url, "candycrush", "ios", "CA")).cids).not.toContain("spotify");
   });
@@ -168,7 +168,7 @@ describe("dashboard", () => {
     // The list refreshes on the change the feed reports, with the counts as they are then.
     expect((await gql(UPDATE, { id: "duolingo", input: { priority: 2 } })).errors).toBeUndefined();
     await page.waitForFunction(
-      () => Number(document.querySelector('#campaign-rows tr[data-cid="duolingo"] td.served')?.textContent) >= 12,
+      () => Number(document.querySelector('#campaign-rows [data-cid="duolingo"] .served')?.textContent) >= 12,
     );
     await page.locator("#replica-rows tr").first().waitFor();
     expect(await page.locator("#replica-rows tr").count()).toBe(1);
@@ -200,7 +200,7 @@ describe("dashboard", () => {
       .locator("#feed li.feed-item")
       .evaluateAll((lis) => lis.map((li) => `${li.getAttribute("data-version")}/${li.getAttribute("data-campaign")}`));
     expect(new Set(items).size).toBe(items.length);
-    await waitForText(row("subwaysurfer").locator("td.priority"), "3");
+    await waitForText(row("subwaysurfer").locator(".priority"), "3");
   });
 
   it("asks to sign in again, saying why, when the server restarts with another token", async () => {
@@ -223,12 +223,12 @@ describe("dashboard", () => {
     const viewer = await browser.newPage({ viewport: { width: 1366, height: 900 } });
     try {
       await signIn(viewer, server.url, VIEWER_TOKEN);
-      await viewer.locator('#campaign-rows tr[data-cid="spotify"]').waitFor();
+      await viewer.locator('#campaign-rows [data-cid="spotify"]').waitFor();
       expect(await text(viewer.locator("#role"))).toBe("viewer");
       expect(await text(viewer.locator("#readonly-note"))).toContain("Read-only");
       expect(await viewer.locator("#campaign-rows button").count()).toBe(0);
       expect(await viewer.locator("#new-campaign").count()).toBe(0);
-      await viewer.locator('#campaign-rows tr[data-cid="spotify"] a.cid').click();
+      await viewer.locator('#campaign-rows [data-cid="spotify"] a.cid').click();
       await viewer.locator("#campaign-name").waitFor();
       expect(await viewer.locator("#edit, #delete, #toggle-status").count()).toBe(0);
     } finally {
