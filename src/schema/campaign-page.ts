@@ -1,10 +1,12 @@
 // campaignsPage (CONTRACT §5): search, filters, orders and cursor paging over the whole catalog, with
-// the total, so a client shows "50 of 12,000" without loading 12,000 campaigns. A page is one keyset
-// query with the selection the Prisma plugin plans for `nodes` (SERVED_LAST_HOUR: the ordered ids, then
-// one query for their nodes); totalCount is a count run beside it, only when asked for.
-import { queryFromInfo } from "@pothos/plugin-prisma";
+// the total, so a client shows "50 of 12,000" without loading 12,000 campaigns. A page is two queries:
+// its ids (a keyset query on the bare table, or the served-order read), then its nodes by id with the
+// selection the Prisma plugin plans; totalCount is a count run beside them, only when selected.
+//
+// Not one query with the nodes' selection: its targeting is a LATERAL join, and with a filter Postgres
+// may join every matching row before sorting and limiting (measured: 1.2 s for `live: true` ordered
+// by PRIORITY over 50k campaigns, against 30 ms for the ids and a few ms for 50 nodes).
 import { type FieldNode, type GraphQLResolveInfo, Kind, type SelectionSetNode } from "graphql";
-import type { Campaign } from "../generated/prisma/client.ts";
 import { builder } from "./builder.ts";
 import { MAX_PAGE } from "./campaign.ts";
 import { CampaignFilter, filterWhere, validateFilter } from "./campaign-filter.ts";
@@ -15,8 +17,6 @@ import { badUserInput, type FieldErrors } from "./errors.ts";
 import { validateCursor } from "./validation.ts";
 
 interface PageShape {
-  /** The nodes, loaded with the planned selection; absent: load `ids` (in this order). */
-  rows?: Campaign[];
   ids: string[];
   endCursor: string | null;
   hasNextPage: boolean;
@@ -33,7 +33,6 @@ const CampaignPage = builder.objectRef<PageShape>("CampaignPage").implement({
       type: ["Campaign"],
       description: "At most `first` campaigns, in the requested order",
       resolve: async (query, page, _args, ctx) => {
-        if (page.rows) return page.rows;
         if (page.ids.length === 0) return [];
         const rows = await ctx.db.campaign.findMany({ ...query, where: { id: { in: page.ids } } });
         const byId = new Map(rows.map((row) => [row.id, row]));
@@ -76,23 +75,16 @@ async function keysetPage(
   // Started now, beside the page's query: the total is on the answer's critical path.
   const total = asksFor(info, "totalCount") ? ctx.db.campaign.count({ where }) : undefined;
   total?.catch(() => undefined);
-  const query = queryFromInfo({
-    context: ctx,
-    info,
-    path: ["nodes"],
-    select: { id: true, priority: true, updatedAt: true },
-  }) as { select: { id: true; priority: true; updatedAt: true } };
-  const rows = (await ctx.db.campaign.findMany({
-    ...query,
+  const rows = await ctx.db.campaign.findMany({
     where: after ? { AND: [where, keyset.after(after)] } : where,
+    select: { id: true, priority: true, updatedAt: true },
     orderBy: keyset.orderBy,
     // One more than asked: tells whether a next page exists.
     take: first + 1,
-  })) as Campaign[];
+  });
   const page = rows.slice(0, first);
   const last = page.at(-1);
   return {
-    rows: page,
     ids: page.map((row) => row.id),
     endCursor: last ? encodeCursor(order, { key: keyset.key(last), id: last.id }) : null,
     hasNextPage: rows.length > first,
