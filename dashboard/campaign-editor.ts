@@ -76,8 +76,8 @@ export function campaignEditor(session: Session, options: EditorOptions): Editor
     h("option", { value: "PAUSED", selected: base?.status === "PAUSED" }, "PAUSED"),
   );
   const priority = text("edit-priority", String(base?.priority ?? 0), { inputmode: "numeric" });
-  const startsAt = text("edit-starts", toInput(base?.startsAt ?? null), { type: "datetime-local", step: "1" });
-  const endsAt = text("edit-ends", toInput(base?.endsAt ?? null), { type: "datetime-local", step: "1" });
+  const startsAt = text("edit-starts", toInput(base?.startsAt ?? null), { type: "datetime-local", step: "60" });
+  const endsAt = text("edit-ends", toInput(base?.endsAt ?? null), { type: "datetime-local", step: "60" });
   const clear = (input: HTMLInputElement) =>
     button(
       "clear",

@@ -30,7 +30,15 @@ export async function text(locator: Locator): Promise<string> {
 
 /** Waits until the locator's text contains `expected` (playwright-core has no web-first assertions). */
 export async function waitForText(locator: Locator, expected: string, timeout = 10_000): Promise<void> {
-  await locator.filter({ hasText: expected }).first().waitFor({ timeout });
+  try {
+    await locator.filter({ hasText: expected }).first().waitFor({ timeout });
+  } catch (error) {
+    const shown = await locator
+      .first()
+      .textContent({ timeout: 1_000 })
+      .catch(() => "(nothing)");
+    throw new Error(`waited ${timeout} ms for “${expected}” in ${locator}; it shows “${shown}”`, { cause: error });
+  }
 }
 
 /** How far the page is wider than the window (0 = no horizontal overflow). */
