@@ -33,16 +33,29 @@ async function main(): Promise<void> {
   await buildDashboard();
   const reuse = process.env.TIMINGS_DATABASE_URL;
   const database = reuse ? undefined : await createTestDatabase();
-  const url = reuse ?? (database?.url as string);
-  if (database) {
-    const started = Date.now();
-    const db = createDb(url);
+  try {
+    const url = reuse ?? (database?.url as string);
+    if (database) await seed(url);
+    await measure(url);
+  } finally {
+    await database?.drop();
+  }
+}
+
+async function seed(url: string): Promise<void> {
+  const started = Date.now();
+  const db = createDb(url);
+  try {
     await writeSeed(db, generateSynthetic({ campaigns: CAMPAIGNS, apps: APPS }));
     // What autovacuum does within a minute of a bulk load; without it the planner guesses row counts.
     await db.$executeRawUnsafe("ANALYZE");
+  } finally {
     await db.$disconnect();
-    console.log(`seeded ${CAMPAIGNS} campaigns in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   }
+  console.log(`seeded ${CAMPAIGNS} campaigns in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+async function measure(url: string): Promise<void> {
   const server = await startServer({
     env: {
       DATABASE_URL: url,
@@ -53,7 +66,10 @@ async function main(): Promise<void> {
     },
     timeoutMs: 120_000,
   });
-  const browser = await launchChromium();
+  const browser = await launchChromium().catch(async (error) => {
+    await server.stop();
+    throw error;
+  });
   const load = () =>
     loadavg()
       .map((l) => l.toFixed(1))
@@ -79,7 +95,6 @@ async function main(): Promise<void> {
   } finally {
     await browser.close();
     await server.stop();
-    await database?.drop();
   }
 }
 
