@@ -41,7 +41,7 @@ export function measureMatch(
   data = generateSynthetic({ campaigns, apps }),
 ): MicroResult {
   const buildStart = performance.now();
-  const uncached = TargetingSnapshot.build(1, data.campaigns, data.categories, { maxCacheEntries: 0 });
+  const uncached = TargetingSnapshot.build(1, data.campaigns, data.categories, { deviceCache: false });
   const buildMs = performance.now() - buildStart;
   const cached = TargetingSnapshot.build(1, data.campaigns, data.categories);
   const requests = syntheticRequests(20_000, apps);

@@ -6,11 +6,11 @@
 //    its 10 ms sampling interval).
 import { parseArgs } from "node:util";
 import { createDb } from "../src/db/client.ts";
-import { EVENT_LOOP_SAMPLE_MS } from "../src/metrics.ts";
 import { generateSynthetic, syntheticRequests } from "../src/seed/synthetic.ts";
 import { writeSeed } from "../src/seed/write.ts";
 import { createTestDatabase } from "../tests/helpers/database.ts";
 import { type Child, deliveryLoad, fmt, percentile, spawnServer, waitReady } from "./lib/processes.ts";
+import { ADMIN_TOKEN, gql, longestStallMs } from "./lib/replicas.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -20,23 +20,8 @@ const { values: args } = parseArgs({
     "skip-churn": { type: "boolean", default: false },
   },
 });
-const ADMIN_TOKEN = "bench-admin-token-0123456789";
 const CAMPAIGNS = 5_000;
 const APPS = 100_000;
-
-async function gql(url: string, query: string, variables: Record<string, unknown> = {}) {
-  const res = await fetch(`${url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as {
-    data?: Record<string, { version: number; propagated: boolean }>;
-    errors?: unknown;
-  };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return Object.values(body.data ?? {})[0] as { version: number; propagated: boolean };
-}
 
 const UPDATE = `mutation($id: ID!, $input: UpdateCampaignInput!) { updateCampaign(id: $id, input: $input) { version propagated } }`;
 const campaignId = (i: number) => `c${String(i % CAMPAIGNS).padStart(6, "0")}`;
@@ -44,16 +29,6 @@ const mutationInput = (i: number) =>
   i % 2
     ? { priority: i % 1000 }
     : { targeting: { include: { apps: [`com.synthetic.app${(i * 7919) % APPS}`], countries: ["US", "DE"] } } };
-
-/**
- * The longest event-loop stall since the last call: prom-client's lag max (reset at each scrape) less
- * its sampling interval, which the lag includes (an idle loop reads ~10 ms; see src/metrics.ts).
- */
-async function longestStallSeconds(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const lagMax = Number(/^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
-  return Math.max(0, lagMax - EVENT_LOOP_SAMPLE_MS / 1000);
-}
 
 const stats = (label: string, values: number[]) =>
   `${label}: p50 ${fmt(percentile(values, 50), 1)} ms, p99 ${fmt(percentile(values, 99), 1)} ms, max ${fmt(Math.max(...values), 1)} ms`;
@@ -83,7 +58,10 @@ async function main(): Promise<void> {
     let unpropagated = 0;
     for (let i = 0; i < Number(args.mutations); i++) {
       const started = performance.now();
-      const change = await gql(a.url, UPDATE, { id: campaignId(i * 13), input: mutationInput(i) });
+      const change = await gql<{ version: number; propagated: boolean }>(a.url, UPDATE, {
+        id: campaignId(i * 13),
+        input: mutationInput(i),
+      });
       latencies.push(performance.now() - started);
       versions.push(change.version);
       if (!change.propagated) unpropagated++;
@@ -121,9 +99,9 @@ async function main(): Promise<void> {
     const bodies = syntheticRequests(50_000, APPS).map((r) => JSON.stringify(r));
     const options = { duration: Number(args.duration), connections: Number(args.connections) };
     await deliveryLoad(b.url, bodies, { ...options, duration: 5 }); // warm-up
-    await longestStallSeconds(b.url); // resets the max
+    await longestStallMs(b.url); // resets the max
     const calm = await deliveryLoad(b.url, bodies, options);
-    const calmStall = await longestStallSeconds(b.url);
+    const calmStall = await longestStallMs(b.url);
     let churning = true;
     let churnMutations = 0;
     const churn = (async () => {
@@ -134,15 +112,15 @@ async function main(): Promise<void> {
       }
     })();
     const busy = await deliveryLoad(b.url, bodies, options);
-    const busyStall = await longestStallSeconds(b.url);
+    const busyStall = await longestStallMs(b.url);
     churning = false;
     await churn;
     console.log(`delivery on replica B, ${options.duration} s each, ${options.connections} connections:`);
     console.log(
-      `  no churn:            ${fmt(calm.rps)} req/s, p99 ${calm.p99} ms, errors ${calm.errors}, longest event-loop stall ${fmt(calmStall * 1000, 1)} ms`,
+      `  no churn:            ${fmt(calm.rps)} req/s, p50 ${calm.p50} p99 ${calm.p99} max ${calm.max} ms, errors ${calm.errors}, longest event-loop stall ${fmt(calmStall, 1)} ms`,
     );
     console.log(
-      `  1 mutation/s (${churnMutations}): ${fmt(busy.rps)} req/s, p99 ${busy.p99} ms, errors ${busy.errors}, longest event-loop stall ${fmt(busyStall * 1000, 1)} ms`,
+      `  1 mutation/s (${churnMutations}): ${fmt(busy.rps)} req/s, p50 ${busy.p50} p99 ${busy.p99} max ${busy.max} ms, errors ${busy.errors}, longest event-loop stall ${fmt(busyStall, 1)} ms`,
     );
     console.log(
       `  p99 ratio churn / no churn: ${fmt(busy.p99 / Math.max(calm.p99, 1), 2)} (target <= 2); stall target <= 20 ms`,

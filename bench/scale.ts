@@ -8,6 +8,7 @@ import { generateSynthetic, syntheticRequests } from "../src/seed/synthetic.ts";
 import { writeSeed } from "../src/seed/write.ts";
 import { createTestDatabase } from "../tests/helpers/database.ts";
 import { deliveryLoad, fmt, type LoadResult, spawnServer, waitReady } from "./lib/processes.ts";
+import { rssMb } from "./lib/replicas.ts";
 import { hasWrk, wrkLoad } from "./lib/wrk.ts";
 
 const { values: args } = parseArgs({
@@ -38,7 +39,7 @@ try {
     const result = await load(server.url, bodies, options);
     results[workers] = result;
     console.log(
-      `WORKERS=${workers}: ${fmt(result.rps)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, errors ${result.errors}`,
+      `WORKERS=${workers}: ${fmt(result.rps)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, max ${result.max} ms, errors ${result.errors}, RSS ${fmt(rssMb(server))} MB`,
     );
     await server.stop();
   }

@@ -188,12 +188,15 @@ export function startFeed(session: Session): void {
     const versions = Array.from({ length: HISTORY_VERSIONS }, (_, i) => newest - HISTORY_VERSIONS + i).filter(
       (v) => v >= 0,
     );
-    const variables: Record<string, number> = { per: ITEMS_PER_VERSION };
+    const variables: Record<string, number> = {};
     versions.forEach((v, i) => {
       variables[`v${i}`] = v;
     });
     if (versions.length > 0) {
-      const data = await session.api.query<Record<string, RuleChange[]>>(recentChanges(versions), variables);
+      const data = await session.api.query<Record<string, RuleChange[]>>(
+        recentChanges(versions, ITEMS_PER_VERSION),
+        variables,
+      );
       // Each alias lists from one version up: keep, per version, the items of that version only.
       versions.forEach((v, i) => {
         for (const change of data[`v${i}`] ?? []) {

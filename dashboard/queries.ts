@@ -103,12 +103,15 @@ export const RULE_CHANGES = `subscription RuleChanges($since: Int) {
   ruleChanges(sinceVersion: $since) { version kind campaignId categoryId at }
 }`;
 
-/** The first items of each of the last versions: ruleChanges lists upwards from a version. */
-export function recentChanges(versions: number[]): string {
+/**
+ * The first `per` items of each of the last versions: ruleChanges lists upwards from a version. `per` is
+ * a literal: a variable `first` is priced as the largest page (500) by the cost limit.
+ */
+export function recentChanges(versions: number[], per: number): string {
   const fields = "version kind campaignId categoryId at";
   const args = versions.map((_, i) => `$v${i}: Int!`).join(", ");
-  const aliases = versions.map((_, i) => `v${i}: ruleChanges(sinceVersion: $v${i}, first: $per) { ${fields} }`);
-  return `query RecentChanges(${args}${args ? ", " : ""}$per: Int) { ${aliases.join(" ")} }`;
+  const aliases = versions.map((_, i) => `v${i}: ruleChanges(sinceVersion: $v${i}, first: ${per}) { ${fields} }`);
+  return `query RecentChanges${args ? `(${args})` : ""} { ${aliases.join(" ")} }`;
 }
 
 export const DELIVERY = `query TryDevice($app: String!, $os: String!, $country: String!) {

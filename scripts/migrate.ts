@@ -6,7 +6,10 @@ const url = process.env.DATABASE_URL;
 try {
   if (!url) throw new Error("DATABASE_URL is not set");
   if (command === "deploy") {
-    const applied = await deployMigrations(url);
+    const applied = await deployMigrations(url, {
+      onStep: ({ name, step, of, ms }) =>
+        console.log(ms === undefined ? `Applying ${name} (${step}/${of})…` : `  done in ${ms} ms`),
+    });
     console.log(applied.length ? `Applied: ${applied.join(", ")}` : "No pending migrations.");
   } else if (command === "create") {
     const dir = await createMigration(url, name);

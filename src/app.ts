@@ -1,10 +1,16 @@
-// Builds the HTTP server: /v1/delivery (plain node:http, the hot path), health and readiness, and
-// whatever request listeners the runtime mounts (GraphQL, metrics). Never listens by itself.
+// Builds the HTTP server: /v1/delivery (plain node:http, the hot path), health and readiness, the
+// OpenAPI document, and whatever request listeners the runtime mounts (GraphQL, metrics). Never listens
+// by itself. One error boundary around every route: an unexpected throw or rejection answers that
+// request with a JSON 500 carrying its request id, logs it, and the replica goes on serving.
+import { randomUUID } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
+import openapi from "../docs/openapi.json" with { type: "json" };
 import { createDeliveryHandler, type DeliveryObserver, type SnapshotSource } from "./delivery/handler.ts";
+import type { Logger } from "./logger.ts";
 
-export type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+/** A route may answer synchronously or return a promise (Yoga does); a rejection is caught like a throw. */
+export type Listener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 export interface Readiness {
   ready: boolean;
@@ -12,6 +18,7 @@ export interface Readiness {
 }
 
 export interface AppOptions {
+  log: Logger;
   index: SnapshotSource;
   readiness: () => Readiness;
   observeDelivery?: DeliveryObserver;
@@ -21,22 +28,44 @@ export interface AppOptions {
   closing?: () => boolean;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     "Content-Type": "application/json; charset=utf-8",
     "Content-Length": Buffer.byteLength(text),
     "Cache-Control": "no-store",
+    ...headers,
   });
   res.end(text);
 }
 
+/** docs/openapi.json (compiled into dist/ with the code), serialised once. */
+const OPENAPI_BODY = Buffer.from(JSON.stringify(openapi));
+
+const openapiRoute: Listener = (req, res) => {
+  req.resume();
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    return sendJson(res, 405, { error: `method ${req.method} not allowed` }, { Allow: "GET, HEAD" });
+  }
+  res.writeHead(200, {
+    "Content-Type": "application/json; charset=utf-8",
+    "Content-Length": OPENAPI_BODY.length,
+    "Cache-Control": "no-cache",
+  });
+  res.end(req.method === "HEAD" ? undefined : OPENAPI_BODY);
+};
+
+/** Same rule as GraphQL's request log: a caller's X-Request-Id is echoed when it is a plain token. */
+const SAFE_REQUEST_ID = /^[\w.:-]{1,100}$/;
+
 export function createApp(options: AppOptions): http.Server {
   const delivery = createDeliveryHandler(options.index, options.observeDelivery);
-  const routes = options.routes ?? {};
-  // No Host on HTTP/1.1 is still refused (below), but with a JSON body like every other error.
-  const server = http.createServer({ requireHostHeader: false }, (req, res) => {
+  const routes: Record<string, Listener> = { "/v1/openapi.json": openapiRoute, ...options.routes };
+  const log = options.log;
+
+  const dispatch = (req: IncomingMessage, res: ServerResponse): unknown => {
     if (options.closing?.()) res.setHeader("Connection", "close");
+    // No Host on HTTP/1.1 is still refused, but with a JSON body like every other error.
     if (req.headers.host === undefined && req.httpVersion === "1.1") {
       req.resume();
       res.setHeader("Connection", "close");
@@ -55,6 +84,32 @@ export function createApp(options: AppOptions): http.Server {
     if (route) return route(req, res);
     req.resume();
     sendJson(res, 404, { error: `no route ${path}` });
+  };
+
+  /** The error boundary's answer: a JSON 500 with the request id (nothing of the error), and a log line. */
+  const failed = (req: IncomingMessage, res: ServerResponse, error: unknown): void => {
+    const incoming = req.headers["x-request-id"];
+    const reqId = typeof incoming === "string" && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    log.error({ err: error, reqId, method: req.method, path: req.url?.split("?")[0] }, "request failed");
+    req.resume();
+    if (!res.headersSent) {
+      res.removeHeader("Content-Length");
+      sendJson(res, 500, { error: "internal error", reqId }, { "X-Request-Id": reqId });
+    } else if (!res.writableEnded) {
+      res.destroy(); // half a response went out: the client must not take it for a whole one
+    }
+  };
+
+  // requireHostHeader: false — see dispatch: the missing Host is answered in JSON.
+  const server = http.createServer({ requireHostHeader: false }, (req, res) => {
+    try {
+      const pending = dispatch(req, res);
+      if (typeof (pending as PromiseLike<unknown> | undefined)?.then === "function") {
+        Promise.resolve(pending).catch((error: unknown) => failed(req, res, error));
+      }
+    } catch (error) {
+      failed(req, res, error);
+    }
   });
   // Slow or stuck clients cannot hold sockets forever.
   server.headersTimeout = 10_000;

@@ -48,11 +48,63 @@ const envSchema = z.object({
     z.coerce.number().int().min(1).max(64).default(1),
   ),
   INDEX_POLL_MS: z.preprocess(blankAsUnset, z.coerce.number().int().min(50).max(60_000).default(1000)),
+  /** Byte budget (MiB) of the delivery answer cache: interned answers plus remembered devices. */
+  ANSWER_CACHE_MB: z.preprocess(blankAsUnset, z.coerce.number().min(0).max(16_384).default(32)),
+  /**
+   * GraphQL reads: a statement not answered in this time (a frozen or overloaded server) fails as
+   * UNAVAILABLE; also the wait for a pool connection. Mutations wait for locks as long as they must but
+   * answer UNAVAILABLE as soon as a probe bounded by this fails; index loads have no bound.
+   */
+  DATABASE_QUERY_TIMEOUT_MS: z.preprocess(blankAsUnset, z.coerce.number().int().min(100).max(600_000).default(1500)),
+  /**
+   * Write transactions one process runs at once (the others queue in memory); at most
+   * DATABASE_POOL_SIZE − 1. Writers serialise on the change counter's row lock, so more only adds lock
+   * waiters (each holding a connection, each waiting against the statement timeout).
+   */
+  WRITE_CONCURRENCY: z.preprocess(blankAsUnset, z.coerce.number().int().min(1).max(100).optional()),
+  /** Mutations queued at most per process; beyond, UNAVAILABLE with extensions.retryAfterMs. */
+  WRITE_QUEUE_MAX: z.preprocess(blankAsUnset, z.coerce.number().int().min(0).max(100_000).default(1000)),
+  /** How long a queued mutation waits for its turn before UNAVAILABLE. */
+  WRITE_QUEUE_TIMEOUT_MS: z.preprocess(blankAsUnset, z.coerce.number().int().min(0).max(600_000).default(10_000)),
+  /** Open ruleChanges subscriptions per replica (SSE and WebSocket together). */
+  SUBSCRIPTIONS_MAX: z.preprocess(blankAsUnset, z.coerce.number().int().min(0).max(1_000_000).default(10_000)),
+  /** Open ruleChanges subscriptions per token on one replica. */
+  SUBSCRIPTIONS_PER_TOKEN_MAX: z.preprocess(blankAsUnset, z.coerce.number().int().min(0).max(1_000_000).default(5_000)),
+  /** A WebSocket that sends no valid connection_init within this time is closed (4408). */
+  WS_INIT_TIMEOUT_MS: z.preprocess(blankAsUnset, z.coerce.number().int().min(100).max(60_000).default(3_000)),
+  /** Origins (scheme://host[:port]) allowed to call /graphql from a browser; unset: none. */
+  CORS_ORIGINS: z.preprocess(
+    blankAsUnset,
+    z
+      .string()
+      .optional()
+      .transform((raw, ctx) => {
+        const origins = (raw ?? "")
+          .split(",")
+          .map((o) => o.trim())
+          .filter(Boolean);
+        for (const origin of origins) {
+          let valid = false;
+          try {
+            const url = new URL(origin);
+            valid = (url.protocol === "http:" || url.protocol === "https:") && url.origin === origin.replace(/\/$/, "");
+          } catch {}
+          if (!valid) {
+            ctx.addIssue({
+              code: "custom",
+              message: `${JSON.stringify(origin)} is not an origin like https://admin.example.com`,
+            });
+            return z.NEVER;
+          }
+        }
+        return origins.map((o) => o.replace(/\/$/, ""));
+      }),
+  ),
   /** Log every SQL statement at debug level (query counts in tests, diagnosing N+1). */
   LOG_SQL: z.preprocess(blankAsUnset, bool.default(false)),
 });
 
-export type Config = Readonly<z.infer<typeof envSchema>>;
+export type Config = Readonly<Omit<z.infer<typeof envSchema>, "WRITE_CONCURRENCY"> & { WRITE_CONCURRENCY: number }>;
 
 export class ConfigError extends Error {}
 
@@ -62,5 +114,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const issue = parsed.error.issues[0];
     throw new ConfigError(`invalid ${String(issue?.path[0])}: ${issue?.message}`);
   }
-  return Object.freeze(parsed.data);
+  const data = parsed.data;
+  // Below the pool, so reads (and the commit hook's own reads) always find a connection.
+  const writeConcurrency = Math.max(1, Math.min(data.WRITE_CONCURRENCY ?? 2, data.DATABASE_POOL_SIZE - 1));
+  return Object.freeze({ ...data, WRITE_CONCURRENCY: writeConcurrency });
 }

@@ -1,16 +1,39 @@
-// Boot: read the config (a bad value exits at once with one line), start the replica, stop on signals.
+// Boot: read the config (a bad value exits at once with one line), start the replica (or, with
+// WORKERS>1, the cluster primary), print the start banner, and stop cleanly.
+//
+// Failure policy — one shutdown path with a deadline for signals and fatal errors (README "Failures"):
+// - SIGTERM/SIGINT: drain, close, release, exit 0; a stop that hangs exits 1 at its deadline.
+// - uncaughtException: something threw where no code expected it, possibly half-way through updating
+//   shared state, so this process is no longer trusted: log it (fatal), stop the same graceful way
+//   (in-flight requests still get their answers) and exit 1 for the supervisor to start a fresh one.
+//   A request's own errors never get here: src/app.ts answers them with a 500 and goes on.
+// - unhandledRejection: a promise nobody awaited failed. Its code ran up to the failure and left no
+//   half-done synchronous update: log it (error) and keep serving — a forgotten `.catch` must not take
+//   replicas down one after another.
+
 import cluster from "node:cluster";
+import { randomBytes } from "node:crypto";
+import { printBanner } from "./banner.ts";
 import { runPrimary } from "./cluster/primary.ts";
-import { ConfigError, loadConfig } from "./config.ts";
+import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
 import { startReplica } from "./runtime.ts";
 
 /** After draining and the in-flight timeout, how long closing pools and connections may take. */
 const SHUTDOWN_GRACE_MS = 5_000;
 
-let config: ReturnType<typeof loadConfig>;
+const isWorker = !cluster.isPrimary;
+let config: Config;
+let generatedAdminToken: string | undefined;
 try {
   config = loadConfig();
+  if (!config.ADMIN_TOKEN && !isWorker) {
+    // One token for this run, made here rather than in each worker, so every worker accepts it; the
+    // workers inherit it through their environment. Shown once, in the start banner.
+    generatedAdminToken = randomBytes(24).toString("base64url");
+    process.env.ADMIN_TOKEN = generatedAdminToken;
+    config = loadConfig();
+  }
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   process.stderr.write(`bullseye: ${error.message}\n`);
@@ -18,11 +41,34 @@ try {
 }
 
 const log = createLogger(config.LOG_LEVEL);
-if (config.WORKERS > 1 && cluster.isPrimary) {
-  await runPrimary(config, log).catch((error: unknown) => {
+
+/** How the running process stops; unset while it is still starting (a fatal error then just exits). */
+let stop: ((fields: Record<string, unknown>, exitCode: number) => void) | undefined;
+
+process.on("uncaughtException", (error, origin) => {
+  log.fatal({ err: error, origin }, "uncaught exception: stopping this process");
+  if (stop) stop({ reason: origin }, 1);
+  else process.exit(1);
+});
+process.on("unhandledRejection", (reason) => {
+  log.error({ err: reason }, "unhandled promise rejection (this process keeps serving)");
+});
+
+const banner = {
+  host: config.HOST,
+  generatedAdminToken,
+  database: config.DATABASE_URL ? databaseHost(config.DATABASE_URL) : `embedded (${config.EMBEDDED_DATA_DIR})`,
+  redis: config.REDIS_URL ? databaseHost(config.REDIS_URL) : "in-process (one replica only)",
+  workers: config.WORKERS,
+};
+
+if (config.WORKERS > 1 && !isWorker) {
+  const primary = await runPrimary(config, log).catch((error: unknown) => {
     log.fatal({ err: error }, "cannot start");
     process.exit(1);
   });
+  stop = primary.stop;
+  printBanner({ ...banner, port: config.PORT }, log);
 } else {
   await runReplica();
 }
@@ -34,24 +80,30 @@ async function runReplica(): Promise<void> {
   });
 
   let stopping = false;
-  for (const signal of ["SIGTERM", "SIGINT"] as const) {
-    process.on(signal, () => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal }, "shutting down");
-      // A dependency that hangs (a query never answered) must not keep the process alive forever.
-      const deadlineMs = config.SHUTDOWN_DRAIN_MS + config.SHUTDOWN_TIMEOUT_MS + SHUTDOWN_GRACE_MS;
-      setTimeout(() => {
-        log.error({ deadlineMs }, "shutdown did not finish in time; exiting");
+  stop = (fields, exitCode) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(fields, "shutting down");
+    // A dependency that hangs (a query never answered) must not keep the process alive forever.
+    const deadlineMs = config.SHUTDOWN_DRAIN_MS + config.SHUTDOWN_TIMEOUT_MS + SHUTDOWN_GRACE_MS;
+    setTimeout(() => {
+      log.error({ deadlineMs }, "shutdown did not finish in time; exiting");
+      process.exit(1);
+    }, deadlineMs).unref();
+    replica.stop().then(
+      () => process.exit(exitCode),
+      (error: unknown) => {
+        log.error({ err: error }, "unclean shutdown");
         process.exit(1);
-      }, deadlineMs).unref();
-      replica.stop().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          log.error({ err: error }, "unclean shutdown");
-          process.exit(1);
-        },
-      );
-    });
-  }
+      },
+    );
+  };
+  for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => stop?.({ signal }, 0));
+  if (!isWorker) printBanner({ ...banner, port: replica.port }, log);
+}
+
+/** host:port/path of a connection URL — never its credentials. */
+function databaseHost(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.protocol}//${parsed.host}${parsed.pathname === "/" ? "" : parsed.pathname}`;
 }

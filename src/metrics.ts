@@ -2,6 +2,7 @@
 // GraphQL operation names capped — never an app, a campaign or a device value.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { AnswerCacheUsage } from "./delivery/snapshot.ts";
 
 /**
  * nodejs_eventloop_lag_* sample the loop with a timer this often, and record the time between two
@@ -13,10 +14,16 @@ export const EVENT_LOOP_SAMPLE_MS = 10;
 export interface MetricSources {
   indexVersion(): number;
   indexCampaigns(): number;
+  /** Entries and bytes of the delivery answer cache (ANSWER_CACHE_MB bounds the bytes). */
+  answerCache(): AnswerCacheUsage | undefined;
   /** Newest version this replica knows exists: from change messages, peers' reports, its own index. */
   latestKnownVersion(): number;
   postgresUp(): boolean;
   redisUp(): boolean;
+  /** Open ruleChanges subscriptions on this replica. */
+  subscriptions?(): number;
+  /** Mutations waiting for a write slot in this process. */
+  writesQueued?(): number;
 }
 
 export function createMetrics(sources: MetricSources) {
@@ -51,6 +58,28 @@ export function createMetrics(sources: MetricSources) {
       this.set(sources.indexCampaigns());
     },
   });
+  new Gauge({
+    name: "bullseye_answer_cache_bytes",
+    help: "Estimated bytes held by the delivery answer cache: interned answers, remembered devices",
+    labelNames: ["cache"] as const,
+    registers: [registry],
+    collect() {
+      const usage = sources.answerCache();
+      this.labels("answers").set(usage?.answerBytes ?? 0);
+      this.labels("devices").set(usage?.deviceBytes ?? 0);
+    },
+  });
+  new Gauge({
+    name: "bullseye_answer_cache_entries",
+    help: "Entries in the delivery answer cache: interned answers, remembered devices",
+    labelNames: ["cache"] as const,
+    registers: [registry],
+    collect() {
+      const usage = sources.answerCache();
+      this.labels("answers").set(usage?.answers ?? 0);
+      this.labels("devices").set(usage?.devices ?? 0);
+    },
+  });
   const indexApply = new Histogram({
     name: "bullseye_index_apply_duration_seconds",
     help: "Time to read and apply changes to the index, by kind (delta or full rebuild)",
@@ -66,6 +95,22 @@ export function createMetrics(sources: MetricSources) {
     collect() {
       this.labels("postgres").set(sources.postgresUp() ? 1 : 0);
       this.labels("redis").set(sources.redisUp() ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "bullseye_graphql_subscriptions",
+    help: "Open ruleChanges subscriptions (SSE and WebSocket) on this replica",
+    registers: [registry],
+    collect() {
+      this.set(sources.subscriptions?.() ?? 0);
+    },
+  });
+  new Gauge({
+    name: "bullseye_graphql_writes_queued",
+    help: "Mutations waiting for one of the process's WRITE_CONCURRENCY write slots",
+    registers: [registry],
+    collect() {
+      this.set(sources.writesQueued?.() ?? 0);
     },
   });
   const graphqlOperations = new Counter({

@@ -8,13 +8,17 @@ import { createDb } from "./db/client.ts";
 import { ReadRouter } from "./db/read-router.ts";
 import type { Logger } from "./logger.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
+import { SubscriptionLimits } from "./schema/subscription-limits.ts";
+import { WriteGate } from "./schema/write-gate.ts";
 import { attachGraphQLWebSocket, createGraphQLHandler } from "./schema/yoga.ts";
 import { createDeliveryStats } from "./stats/stats.ts";
-import { createBus } from "./sync/bus.ts";
+import { createBus, redactUrl } from "./sync/bus.ts";
+import { ChangeFeed } from "./sync/change-feed.ts";
 import { IndexSync } from "./sync/index-sync.ts";
 import { createPropagation } from "./sync/propagation.ts";
 import { joinReplicas, type Presence } from "./sync/replica-presence.ts";
-import { ReplicaRegistry } from "./sync/replicas.ts";
+import { mergeLive, ReplicaRegistry } from "./sync/replicas.ts";
+import { ServedVersions } from "./sync/served-versions.ts";
 
 export interface Replica {
   port: number;
@@ -29,6 +33,13 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
   const bus = createBus(config, log);
   const stats = createDeliveryStats(config, log);
   const replicas = new ReplicaRegistry(config.REPLICA_ID);
+  const writes = new WriteGate({
+    concurrency: config.WRITE_CONCURRENCY,
+    maxQueued: config.WRITE_QUEUE_MAX,
+    maxWaitMs: config.WRITE_QUEUE_TIMEOUT_MS,
+  });
+  const subscriptionLimits = new SubscriptionLimits(config.SUBSCRIPTIONS_PER_TOKEN_MAX, config.SUBSCRIPTIONS_MAX);
+  const served = new ServedVersions(database.presence, config.REPLICA_ID, log.child({ component: "presence" }));
   let presence: Presence | undefined;
   let metrics: Metrics | undefined;
   const replicaDb = config.DATABASE_REPLICA_URL
@@ -36,23 +47,36 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
     : undefined;
   const sync = new IndexSync(database.db, log, {
     replicaDb,
+    answerCacheBytes: config.ANSWER_CACHE_MB * 1024 * 1024,
     onApplied: (snapshot, how, seconds) => {
       presence?.announce(snapshot.version);
       metrics?.indexApplied(how, seconds);
     },
   });
-  presence = await joinReplicas(config.REPLICA_ID, bus, sync, replicas, log);
+  presence = await joinReplicas(config.REPLICA_ID, bus, sync, replicas, served, log);
   const latestKnownVersion = () => Math.max(sync.version, replicas.newestVersion(), presence?.newestAnnounced() ?? 0);
   metrics = createMetrics({
     indexVersion: () => sync.version,
     indexCampaigns: () => sync.snapshot?.campaignCount ?? 0,
+    answerCache: () => sync.snapshot?.answerCacheUsage,
     latestKnownVersion,
     postgresUp: () => sync.databaseReachable,
     redisUp: () => bus.connected(),
+    subscriptions: () => subscriptionLimits.open,
+    writesQueued: () => writes.queued,
   });
-  const reads = new ReadRouter(database.db, replicaDb, log, { onRoute: metrics.graphqlRead });
+  const reads = new ReadRouter(database.api, replicaDb, log, { onRoute: metrics.graphqlRead });
   const graphql = createGraphQLHandler({
-    db: database.db,
+    db: database.api,
+    writeDb: database.writes,
+    feed: new ChangeFeed(database.api, sync, log.child({ component: "change-feed" })),
+    subscriptionLimits,
+    writes,
+    liveReplicas: () =>
+      served.live().then(
+        (fromDatabase) => mergeLive(replicas, fromDatabase),
+        () => replicas.live(),
+      ),
     readDatabase: replicaDb ? () => reads.forRead(latestKnownVersion()) : undefined,
     sync,
     config,
@@ -65,23 +89,28 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
       sync,
       bus,
       replicas,
+      served,
       replicaId: config.REPLICA_ID,
       timeoutMs: config.PROPAGATION_TIMEOUT_MS,
       log,
     }),
   });
 
+  const postgresAt = config.DATABASE_URL ? redactUrl(config.DATABASE_URL) : "the embedded database";
   let draining = false;
   let closing = false;
   const server = createApp({
+    log,
     closing: () => closing,
     index: sync,
     // Ready once an index is loaded, and still ready (degraded) when Postgres or Redis is down:
     // delivery answers from memory either way.
     readiness: () => {
       if (draining) return { ready: false, detail: { reason: "shutting down" } };
-      const postgres = sync.databaseReachable ? "up" : `down: ${sync.lastError}`;
-      const redis = bus.redis ? (bus.connected() ? "up" : "down") : "in-process";
+      const postgres = sync.databaseReachable
+        ? "up"
+        : `down: cannot reach Postgres at ${postgresAt} (${sync.lastError})`;
+      const redis = bus.describe();
       if (!sync.snapshot) {
         return {
           ready: false,
@@ -92,7 +121,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
           },
         };
       }
-      const degraded = !sync.databaseReachable || redis === "down";
+      const degraded = !sync.databaseReachable || redis.startsWith("down");
       return {
         ready: true,
         detail: { version: sync.snapshot.version, campaigns: sync.snapshot.campaignCount, degraded, postgres, redis },
@@ -113,7 +142,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
       },
     },
   });
-  const websockets = attachGraphQLWebSocket(server, graphql);
+  const websockets = attachGraphQLWebSocket(server, graphql, config);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.PORT, config.HOST, () => resolve());
@@ -148,7 +177,6 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
       //    then the pools are released.
       stopping = true;
       sync.stopPolling();
-      presence?.stop();
       shutdown.abort();
       await websockets.close();
       await new Promise<void>((resolve) => {
@@ -161,6 +189,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
         setTimeout(() => server.closeAllConnections(), config.SHUTDOWN_TIMEOUT_MS).unref();
       });
       await loaded.catch(() => undefined);
+      await presence?.stop();
       await graphql.dispose();
       await stats.stop();
       await bus.close();

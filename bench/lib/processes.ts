@@ -1,6 +1,6 @@
 // Bench plumbing: start Bullseye replicas (and the baseline server) as child processes, collect their
 // JSON log lines, drive HTTP load with autocannon. Children die with the bench.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import autocannon from "autocannon";
@@ -19,8 +19,20 @@ export interface Child {
   stop(): Promise<void>;
 }
 
+let built = false;
+
+/**
+ * Starts `script` with its env. Bullseye itself (src/index.ts) runs as users run it: the compiled
+ * build with plain node (built first if stale), so memory and speed are the production figures.
+ */
 export function spawnServer(script: string, env: Record<string, string>): Promise<Child> {
-  const child = spawn(process.execPath, ["--import", "tsx", script], {
+  let args = ["--import", "tsx", script];
+  if (script === "src/index.ts") {
+    if (!built) execFileSync(process.execPath, ["scripts/ensure-build.mjs"], { cwd: ROOT, stdio: "inherit" });
+    built = true;
+    args = ["dist/src/index.js"];
+  }
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "inherit"],
@@ -63,9 +75,11 @@ export async function waitReady(url: string): Promise<void> {
 }
 
 export interface LoadResult {
+  requests?: number;
   rps: number;
   p50: number;
   p99: number;
+  max: number;
   errors: number;
 }
 
@@ -87,6 +101,7 @@ export async function deliveryLoad(
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
+    max: result.latency.max,
     errors: result.errors + result.timeouts + result.non2xx,
   };
 }

@@ -11,8 +11,14 @@ import { isRelayMessage } from "./ipc-pubsub.ts";
 
 const RESTART_DELAY_MS = 500;
 
-export async function runPrimary(config: Config, log: Logger): Promise<void> {
+export interface Primary {
+  /** Stops every worker (each drains like a replica on SIGTERM), then exits with `exitCode`. */
+  stop(fields: Record<string, unknown>, exitCode: number): void;
+}
+
+export async function runPrimary(config: Config, log: Logger): Promise<Primary> {
   let stopping = false;
+  let exitCode = 0;
   const slots = new Map<Worker, number>();
   let embedded: EmbeddedPostgres | undefined;
   if (!config.DATABASE_URL) {
@@ -46,7 +52,7 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
     if (stopping) {
       if (slots.size === 0) {
         log.info("all workers stopped");
-        void exit(0);
+        void exit(exitCode);
       }
       return;
     }
@@ -54,16 +60,17 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
     if (slot !== undefined) setTimeout(() => fork(slot), RESTART_DELAY_MS);
   });
 
-  for (const signal of ["SIGTERM", "SIGINT"] as const) {
-    process.on(signal, () => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal, workers: slots.size }, "stopping workers");
-      if (slots.size === 0) void exit(0);
-      for (const worker of slots.keys()) worker.process.kill("SIGTERM");
-    });
-  }
+  const stop = (fields: Record<string, unknown>, code: number) => {
+    if (stopping) return;
+    stopping = true;
+    exitCode = code;
+    log.info({ ...fields, workers: slots.size }, "stopping workers");
+    if (slots.size === 0) void exit(exitCode);
+    for (const worker of slots.keys()) worker.process.kill("SIGTERM");
+  };
+  for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => stop({ signal }, 0));
 
   log.info({ workers: config.WORKERS }, "starting workers");
   for (let slot = 1; slot <= config.WORKERS; slot++) fork(slot);
+  return { stop };
 }

@@ -1,10 +1,11 @@
-// Serves the dashboard's built files (dist/dashboard/, from `npm run build:dashboard`) at /dashboard.
+// Serves the dashboard's built files (dist/dashboard/, from `npm run build`) at /dashboard.
 // The page talks to the public GraphQL API only; this module just hands out its static files.
 import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
+import { PROJECT_ROOT } from "../project-root.ts";
 
-const DIST = path.resolve(import.meta.dirname, "../../dist/dashboard");
+const DIST = path.join(PROJECT_ROOT, "dist/dashboard");
 
 const FILES: Record<string, [file: string, type: string]> = {
   "/dashboard": ["index.html", "text/html; charset=utf-8"],
@@ -49,7 +50,7 @@ export function dashboardRoutes(dir = DIST): Record<string, Listener> {
           res.end(req.method === "HEAD" ? undefined : bytes);
         },
         () => {
-          const text = JSON.stringify({ error: "dashboard not built: run `npm run build:dashboard`" });
+          const text = JSON.stringify({ error: "dashboard not built: run `npm run build`" });
           res.writeHead(503, { "Content-Type": "application/json", "Cache-Control": "no-store" });
           res.end(text);
         },

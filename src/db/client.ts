@@ -6,6 +6,14 @@ export type Db = PrismaClient;
 
 export interface DbOptions {
   max?: number;
+  /**
+   * Bounds every statement: `statement_timeout` on the server (a slow or lock-stuck statement is
+   * cancelled) and pg's `query_timeout` on the client (a frozen server that never answers), a bit later.
+   * Unset: no bound (index loads and bulk imports may legitimately run long).
+   */
+  queryTimeoutMs?: number;
+  /** How long to wait for a pool connection (opening one included); default 2 s. */
+  connectionTimeoutMs?: number;
   /** Called with every SQL statement Prisma sends (enables Prisma's query events). */
   onQuery?: (sql: string, durationMs: number) => void;
 }
@@ -14,8 +22,11 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
   const adapter = new PrismaPg({
     connectionString: databaseUrl,
     max: options.max ?? 10,
-    connectionTimeoutMillis: 2_000,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 2_000,
     idleTimeoutMillis: 30_000,
+    ...(options.queryTimeoutMs
+      ? { statement_timeout: options.queryTimeoutMs, query_timeout: options.queryTimeoutMs + 100 }
+      : {}),
   });
   const { onQuery } = options;
   if (!onQuery) return new PrismaClient({ adapter });

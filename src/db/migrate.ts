@@ -10,8 +10,9 @@ import { bindMigrationAwareSqlAdapterFactory } from "@prisma/driver-adapter-util
 import * as bg from "@prisma/schema-engine-wasm/schema_engine_bg";
 import pg from "pg";
 import { parseIntoClientConfig } from "pg-connection-string";
+import { PROJECT_ROOT } from "../project-root.ts";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
+const ROOT = PROJECT_ROOT;
 const SCHEMA = "prisma/schema.prisma";
 const MIGRATIONS = "prisma/migrations";
 const LOCK =
@@ -56,7 +57,10 @@ function loadWasmOnce(): Promise<void> {
   return wasmLoaded;
 }
 
-async function withEngine<T>(databaseUrl: string, run: (engine: bg.SchemaEngine) => Promise<T>): Promise<T> {
+async function withEngine<T>(
+  databaseUrl: string,
+  run: (engine: bg.SchemaEngine, pool: pg.Pool) => Promise<T>,
+): Promise<T> {
   // Discrete fields, never {connectionString}: pg lets a connection string override `database`, which
   // would make the shadow database silently be the main one (history replayed into it).
   const config = parseIntoClientConfig(databaseUrl);
@@ -91,7 +95,7 @@ async function withEngine<T>(databaseUrl: string, run: (engine: bg.SchemaEngine)
     bindMigrationAwareSqlAdapterFactory(new MigratePg(pool)),
   );
   try {
-    return await run(engine);
+    return await run(engine, pool);
   } finally {
     engine.free();
     await pool.end();
@@ -125,11 +129,55 @@ async function listMigrations() {
   };
 }
 
+/** One pending migration: about to be applied (`ms` absent), or applied in `ms`. */
+export interface MigrationStep {
+  name: string;
+  /** 1-based position among the pending migrations, and how many are pending. */
+  step: number;
+  of: number;
+  ms?: number;
+}
+
+export interface DeployOptions {
+  /** Called before and after each pending migration; the engine then applies them one at a time. */
+  onStep?: (step: MigrationStep) => void;
+}
+
+/** Names of the migrations `_prisma_migrations` records as applied (none when the table is missing). */
+async function finishedMigrations(pool: pg.Pool): Promise<Set<string>> {
+  const { rows } = await pool
+    .query<{ name: string }>(
+      `SELECT migration_name AS name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+    )
+    .catch((error: { code?: string }) => {
+      if (error.code === "42P01") return { rows: [] }; // undefined_table: a fresh database
+      throw error;
+    });
+  return new Set(rows.map((row) => row.name));
+}
+
 /** ≈ `prisma migrate deploy`: applies pending migrations, returns their names. */
-export function deployMigrations(databaseUrl: string): Promise<string[]> {
-  return withEngine(databaseUrl, async (engine) => {
-    const result = await engine.applyMigrations({ migrationsList: await listMigrations(), filters });
-    return result.appliedMigrationNames;
+export function deployMigrations(databaseUrl: string, options: DeployOptions = {}): Promise<string[]> {
+  return withEngine(databaseUrl, async (engine, pool) => {
+    const migrationsList = await listMigrations();
+    const { onStep } = options;
+    if (!onStep) return (await engine.applyMigrations({ migrationsList, filters })).appliedMigrationNames;
+    // With progress: the folder's history up to each pending migration in turn, so the engine applies
+    // exactly one per call (a prefix of the folder is a valid history: deploy semantics are unchanged).
+    const finished = await finishedMigrations(pool);
+    const all = migrationsList.migrationDirectories;
+    const pending = all.flatMap((dir, at) => (finished.has(dir.path) ? [] : [at]));
+    if (pending.length === 0) return (await engine.applyMigrations({ migrationsList, filters })).appliedMigrationNames;
+    const applied: string[] = [];
+    for (const [i, at] of pending.entries()) {
+      const step = { name: all[at]!.path, step: i + 1, of: pending.length };
+      onStep(step);
+      const started = performance.now();
+      const prefix = { ...migrationsList, migrationDirectories: all.slice(0, at + 1) };
+      applied.push(...(await engine.applyMigrations({ migrationsList: prefix, filters })).appliedMigrationNames);
+      onStep({ ...step, ms: Math.round(performance.now() - started) });
+    }
+    return applied;
   });
 }
 

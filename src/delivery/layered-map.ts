@@ -1,14 +1,19 @@
 // A string-keyed map for the copy-on-write snapshots: a large shared base plus a small overlay of what
 // changed since the base was built. A change copies only the overlay, not a 100k-key map, so applying a
 // campaign costs microseconds and leaves little garbage; once the overlay outgrows a fraction of the
-// base it is folded into a new base (one full copy per many changes). With an empty overlay a read is
-// one Map.get, so steady-state delivery pays nothing for it.
+// base it is folded into a new base (one full copy per many changes, made in steps so that a caller
+// can yield between them). With an empty overlay a read is one Map.get, so steady-state delivery pays
+// nothing for it.
+import type { Steps } from "./steps.ts";
+
 const DELETED: unique symbol = Symbol("deleted");
 type Entry<V> = V | typeof DELETED;
 
 /** Fold the overlay into the base once it holds more keys than this share of the base (or the floor). */
 const FOLD_SHARE = 1 / 16;
 const FOLD_FLOOR = 1_024;
+/** Entries copied between two yields while folding. */
+const FOLD_STEP = 4_096;
 
 function lookup<V>(base: ReadonlyMap<string, V>, overlay: ReadonlyMap<string, Entry<V>>, key: string): V | undefined {
   const entry = overlay.get(key);
@@ -27,26 +32,43 @@ export class LayeredMap<V> {
     return new LayeredMap<V>(new Map(), new Map(), 0);
   }
 
-  /** The map `overlay` over `base` makes, folded into a new base once the overlay has grown too big. */
-  static of<V>(base: ReadonlyMap<string, V>, overlay: ReadonlyMap<string, Entry<V>>, size: number): LayeredMap<V> {
-    // Over an empty base (a full build) the overlay holds no deletions: it becomes the base as it is.
-    if (base.size === 0) return new LayeredMap(overlay as ReadonlyMap<string, V>, new Map(), size);
-    if (overlay.size <= Math.max(FOLD_FLOOR, base.size * FOLD_SHARE)) return new LayeredMap(base, overlay, size);
-    const folded = new Map(base);
-    for (const [key, entry] of overlay) {
-      if (entry === DELETED) folded.delete(key);
-      else folded.set(key, entry);
-    }
-    return new LayeredMap(folded, new Map(), size);
-  }
-
   get(key: string): V | undefined {
     return this.overlay.size === 0 ? this.base.get(key) : lookup(this.base, this.overlay, key);
+  }
+
+  *entries(): IterableIterator<[string, V]> {
+    for (const [key, value] of this.base) {
+      if (!this.overlay.has(key)) yield [key, value];
+    }
+    for (const [key, entry] of this.overlay) if (entry !== DELETED) yield [key, entry];
   }
 
   /** A writable copy; `finish()` gives the new map and leaves this one untouched. */
   edit(): LayeredMapDraft<V> {
     return new LayeredMapDraft(this.base, this.overlay, this.size);
+  }
+
+  /** The map `overlay` over `base` makes, folded (in steps) into a new base once the overlay is too big. */
+  static *of<V>(
+    base: ReadonlyMap<string, V>,
+    overlay: ReadonlyMap<string, Entry<V>>,
+    size: number,
+  ): Steps<LayeredMap<V>> {
+    // Over an empty base (a full build) the overlay holds no deletions: it becomes the base as it is.
+    if (base.size === 0) return new LayeredMap(overlay as ReadonlyMap<string, V>, new Map(), size);
+    if (overlay.size <= Math.max(FOLD_FLOOR, base.size * FOLD_SHARE)) return new LayeredMap(base, overlay, size);
+    // Both maps are immutable by now, so copying them across yields is safe.
+    const folded = new Map<string, V>();
+    let copied = 0;
+    for (const [key, value] of base) {
+      if (!overlay.has(key)) folded.set(key, value);
+      if (++copied % FOLD_STEP === 0) yield;
+    }
+    for (const [key, entry] of overlay) {
+      if (entry !== DELETED) folded.set(key, entry);
+      if (++copied % FOLD_STEP === 0) yield;
+    }
+    return new LayeredMap(folded, new Map(), size);
   }
 }
 
@@ -76,7 +98,8 @@ export class LayeredMapDraft<V> {
     else overlay.delete(key);
   }
 
-  finish(): LayeredMap<V> {
+  /** The finished map, in steps (a fold copies the base). The draft must not be used afterwards. */
+  finish(): Steps<LayeredMap<V>> {
     return LayeredMap.of(this.base, this.overlay ?? this.shared, this.size);
   }
 

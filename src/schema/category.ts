@@ -1,5 +1,6 @@
 // Category: app sets that rules can target. Category.campaigns comes from a request-scoped DataLoader
 // (rules name categories by value; there is no Prisma relation to plan).
+import { replaceCategoryApps } from "../store/category-writes.ts";
 import { builder } from "./builder.ts";
 import { conflict, isUniqueViolation, notFound } from "./errors.ts";
 import { normalizeId, validateCategory, validateId } from "./validation.ts";
@@ -64,7 +65,7 @@ const CategoryInput = builder.inputType("CategoryInput", {
   fields: (t) => ({
     id: t.id({ required: true }),
     name: t.string({ required: true }),
-    apps: t.stringList({ required: true, description: "The whole app set (replaces the stored one); at most 10,000" }),
+    apps: t.stringList({ required: true, description: "The whole app set (replaces the stored one); at most 100,000" }),
   }),
 });
 
@@ -88,8 +89,7 @@ builder.mutationFields((t) => ({
           if (isUniqueViolation(error)) throw conflict(`category ${id} was created concurrently; retry`);
           throw error;
         }
-        await tx.categoryApp.deleteMany({ where: { categoryId: id } });
-        if (apps.length) await tx.categoryApp.createMany({ data: apps.map((app) => ({ categoryId: id, app })) });
+        await replaceCategoryApps(tx, id, apps);
       });
       return { ...committed, categoryId: id };
     },

@@ -4,15 +4,32 @@ import type { Db } from "../db/client.ts";
 import type { Logger } from "../logger.ts";
 import { createStatsLoader, type StatsLoader } from "../stats/loader.ts";
 import { createMemoryStatsStore, type StatsStore } from "../stats/store.ts";
+import type { ChangeFeed } from "../sync/change-feed.ts";
 import type { IndexSync } from "../sync/index-sync.ts";
-import type { ReplicaRegistry } from "../sync/replicas.ts";
+import type { ReplicaRegistry, ReplicaState } from "../sync/replicas.ts";
 import { createLoaders, type Loaders } from "./loaders.ts";
+import type { SubscriptionLimits } from "./subscription-limits.ts";
+import { WriteGate } from "./write-gate.ts";
 
 export type Role = "admin" | "viewer";
 
 /** What the GraphQL API needs from the process; built once at start. */
 export interface GraphQLDeps {
+  /** The primary, with short query timeouts: a frozen or unreachable database is UNAVAILABLE in ~2 s. */
   db: Db;
+  /**
+   * The primary for mutations: statements may wait long for the change counter's lock under contention
+   * (no short statement bound; a frozen database is noticed by write.ts's liveness probe). Absent → `db`.
+   */
+  writeDb?: Db;
+  /** The process-wide bound on concurrent write transactions; absent → one from config. */
+  writes?: WriteGate;
+  /** The replica's one change-log tail, fanned out to every ruleChanges subscriber. */
+  feed: ChangeFeed;
+  /** Open subscriptions per token and per replica. */
+  subscriptionLimits: SubscriptionLimits;
+  /** Live replicas as the bus and Postgres see them together; absent → the bus's view only. */
+  liveReplicas?: () => Promise<ReplicaState[]>;
   sync: IndexSync;
   config: Config;
   log: Logger;
@@ -34,6 +51,12 @@ export interface GraphQLDeps {
 
 export interface Context {
   readonly role: Role;
+  readonly writeDb: Db;
+  readonly writes: WriteGate;
+  readonly feed: ChangeFeed;
+  readonly subscriptionLimits: SubscriptionLimits;
+  readonly log: Logger;
+  liveReplicas(): Promise<ReplicaState[]>;
   /** The primary; a query's context is switched to the read database before it executes (readFrom). */
   db: Db;
   readonly sync: IndexSync;
@@ -48,8 +71,19 @@ export interface Context {
 
 export function createContext(deps: GraphQLDeps, role: Role): Context {
   deps.stats ??= createMemoryStatsStore();
+  deps.writes ??= new WriteGate({
+    concurrency: deps.config.WRITE_CONCURRENCY,
+    maxQueued: deps.config.WRITE_QUEUE_MAX,
+    maxWaitMs: deps.config.WRITE_QUEUE_TIMEOUT_MS,
+  });
   return {
     role,
+    writeDb: deps.writeDb ?? deps.db,
+    writes: deps.writes,
+    feed: deps.feed,
+    subscriptionLimits: deps.subscriptionLimits,
+    log: deps.log,
+    liveReplicas: deps.liveReplicas ?? (async () => deps.replicas.live()),
     db: deps.db,
     sync: deps.sync,
     config: deps.config,

@@ -22,7 +22,10 @@ export const forbidden = (message: string) => coded("FORBIDDEN", message);
 export const notFound = (message: string) => coded("NOT_FOUND", message);
 export const conflict = (message: string, extensions: Record<string, unknown> = {}) =>
   coded("CONFLICT", message, extensions);
-export const unavailable = (message = "the database is unavailable; try again") => coded("UNAVAILABLE", message);
+export const unavailable = (
+  message = "the database is unavailable; try again",
+  extensions: Record<string, unknown> = {},
+) => coded("UNAVAILABLE", message, extensions);
 
 export function badUserInput(fields: FieldErrors): GraphQLError {
   const names = Object.keys(fields);
@@ -41,8 +44,19 @@ const UNREACHABLE_KINDS = new Set([
   "DatabaseAccessDenied",
   "TooManyConnections",
 ]);
+// 57014: a statement cancelled by statement_timeout (the server is too slow or stuck on a lock); 53xxx:
+// out of resources (connections, memory, disk).
 const isUnavailableSqlState = (code: string) =>
-  code.startsWith("08") || code.startsWith("57P") || code === "53300" || code === "3D000";
+  code.startsWith("08") ||
+  code.startsWith("57P") ||
+  code === "57014" ||
+  code.startsWith("53") ||
+  code === "55P03" ||
+  code === "3D000";
+// pg's own errors without SQLSTATE: a query not answered within query_timeout (a frozen server), no
+// pool connection in time, a connection that failed or was cut.
+const UNREACHABLE_MESSAGE =
+  /Query read timeout|timeout exceeded when trying to connect|Connection terminated|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|connect|terminat|closed/i;
 
 interface AdapterCause {
   kind?: string;
@@ -72,10 +86,18 @@ export function fromDatabaseError(error: unknown): GraphQLError | undefined {
     return undefined;
   }
   if (error instanceof Prisma.PrismaClientInitializationError) return unavailable();
-  if (error instanceof Prisma.PrismaClientUnknownRequestError && /connect|terminat|closed/i.test(error.message)) {
+  if (error instanceof Prisma.PrismaClientUnknownRequestError && UNREACHABLE_MESSAGE.test(error.message)) {
     return unavailable();
   }
+  // The driver's own errors may reach us unwrapped (the adapter rethrows errors without a SQLSTATE).
+  if (error instanceof Error && !(error instanceof GraphQLError) && isDriverError(error)) return unavailable();
   return undefined;
+}
+
+function isDriverError(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string" && /^E[A-Z]+$/.test(code)) return true; // ECONNREFUSED, ETIMEDOUT, …
+  return /^(Query read timeout|timeout exceeded when trying to connect|Connection terminated)/i.test(error.message);
 }
 
 /**

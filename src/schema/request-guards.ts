@@ -22,7 +22,8 @@ export function requestGuards(): Plugin {
         try {
           return await parse(request);
         } catch (error) {
-          if (error instanceof GraphQLError) throw error;
+          // Yoga's "POST body sent invalid JSON." carries the parser's message, which quotes the body.
+          if (error instanceof GraphQLError) throw withoutOriginalError(error);
           throw createGraphQLError("malformed GraphQL request parameters (variables and extensions must be JSON)", {
             extensions: { code: "BAD_REQUEST", http: { status: 400 } },
           });
@@ -41,6 +42,12 @@ export function requestGuards(): Plugin {
       });
     },
   };
+}
+
+function withoutOriginalError(error: GraphQLError): GraphQLError {
+  if (!("originalError" in error.extensions)) return error;
+  const { originalError: _dropped, ...extensions } = error.extensions;
+  return createGraphQLError(error.message, { extensions });
 }
 
 function unsupportedMediaType(request: Request, fetchAPI: { Response: typeof Response }): Response {

@@ -9,7 +9,9 @@ import type { CampaignRow, RuleRow } from "../store/campaign-writes.ts";
 import { badUserInput, type FieldErrors } from "./errors.ts";
 
 export const MAX_LIST_VALUES = 10_000;
-export const MAX_IMPORT_CAMPAIGNS = 10_000;
+export const MAX_IMPORT_CAMPAIGNS = 50_000;
+/** A category's apps (bulk writes and index applies are bounded per step, so large sets are fine). */
+export const MAX_CATEGORY_APPS = 100_000;
 
 /** Campaign and category ids: trimmed, lower-cased, then `[a-z0-9][a-z0-9._-]*`, 1–64 chars. */
 export function normalizeId(raw: string): string | undefined {
@@ -168,7 +170,7 @@ const category = z.object({
   name: text(200),
   apps: z
     .array(DIMENSION_FIELDS[0][2])
-    .max(MAX_LIST_VALUES, `at most ${MAX_LIST_VALUES} values`)
+    .max(MAX_CATEGORY_APPS, `at most ${MAX_CATEGORY_APPS} values`)
     .transform((apps) => [...new Set(apps)]),
 });
 

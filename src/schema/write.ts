@@ -1,7 +1,15 @@
-// How every mutation writes: one transaction, the version it allocated read inside it (the triggers
-// allocate exactly one per transaction), then the commit hook, which says whether it propagated.
+// How every mutation writes: its turn at the write gate (bounded concurrency, queued), one transaction,
+// the version it allocated read inside it (the triggers allocate exactly one per transaction), then the
+// commit hook, which says whether it propagated.
+//
+// A write statement may legitimately wait a while for the change counter's lock when many writers
+// contend, so write statements have no short bound. Whether the database still answers is asked
+// separately: once a write has taken LIVENESS_AFTER_MS, a probe (`SELECT 1`, bounded like every GraphQL
+// read) runs beside it; if the probe fails, the mutation (and every queued one) is UNAVAILABLE at once,
+// and the transaction, should it ever get an answer, is rolled back instead of committed.
 import type { Prisma } from "../generated/prisma/client.ts";
 import type { Context } from "./context.ts";
+import { fromDatabaseError, unavailable } from "./errors.ts";
 
 export type Tx = Prisma.TransactionClient;
 
@@ -11,20 +19,84 @@ export interface Committed<T> {
   propagated: boolean;
 }
 
+/** A write still running after this long makes the database prove it is alive. */
+const LIVENESS_AFTER_MS = 250;
+/** Then again this often while the write runs. */
+const LIVENESS_EVERY_MS = 1_000;
+
+class Abandoned extends Error {}
+
 export async function commitChange<T>(
   ctx: Context,
   work: (tx: Tx) => Promise<T>,
   options: { timeoutMs?: number } = {},
 ): Promise<Committed<T>> {
-  const { value, version } = await ctx.db.$transaction(
-    async (tx) => {
-      const value = await work(tx);
-      const [row] = await tx.$queryRaw<{ version: number | null }[]>`SELECT bullseye_allocated_version() AS version`;
-      // Every mutation writes at least one row, so a missing version is a bug, not a user error.
-      if (row?.version == null) throw new Error("mutation committed no change: no version allocated");
-      return { value, version: row.version };
+  let abandoned = false;
+  // Only a running write is watched: queued ones are refused by failQueued when a running one finds out.
+  const watchdog = livenessWatch(ctx);
+  const transaction = ctx.writes.run(() => {
+    watchdog.start();
+    return ctx.writeDb.$transaction(
+      async (tx) => {
+        const value = await work(tx);
+        const [row] = await tx.$queryRaw<{ version: number | null }[]>`SELECT bullseye_allocated_version() AS version`;
+        // Every mutation writes at least one row, so a missing version is a bug, not a user error.
+        if (row?.version == null) throw new Error("mutation committed no change: no version allocated");
+        // The client was already told UNAVAILABLE: this write must not land after all.
+        if (abandoned) throw new Abandoned("the database stopped answering; rolled back");
+        return { value, version: row.version };
+      },
+      // A free gate slot means a free pool connection: a long wait for one means the pool is broken.
+      { maxWait: 2_000, timeout: options.timeoutMs ?? 15_000 },
+    );
+  });
+  try {
+    const { value, version } = await Promise.race([transaction, watchdog.dead]);
+    return { value, version, propagated: await ctx.afterCommit(version) };
+  } catch (error) {
+    abandoned = true;
+    transaction.catch(() => undefined);
+    const mapped = fromDatabaseError(error);
+    if (mapped?.extensions.code === "UNAVAILABLE") {
+      ctx.log.warn({ err: error, queued: ctx.writes.queued }, "write failed: the database is unavailable");
+      ctx.writes.failQueued(mapped);
+      throw mapped;
+    }
+    throw error;
+  } finally {
+    watchdog.stop();
+  }
+}
+
+/** Rejects with UNAVAILABLE if the database stops answering a bounded probe while a write runs. */
+function livenessWatch(ctx: Context) {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let start = () => {};
+  const dead = new Promise<never>((_, reject) => {
+    const probe = () => {
+      ctx.db.$queryRaw`SELECT 1`.then(
+        () => {
+          if (!stopped) timer = setTimeout(probe, LIVENESS_EVERY_MS);
+        },
+        (error: unknown) => {
+          if (stopped) return;
+          const mapped = fromDatabaseError(error);
+          reject(mapped?.extensions.code === "UNAVAILABLE" ? mapped : unavailable());
+        },
+      );
+    };
+    start = () => {
+      if (!stopped) timer = setTimeout(probe, LIVENESS_AFTER_MS);
+    };
+  });
+  dead.catch(() => undefined);
+  return {
+    dead,
+    start: () => start(),
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
     },
-    { maxWait: 5_000, timeout: options.timeoutMs ?? 15_000 },
-  );
-  return { value, version, propagated: await ctx.afterCommit(version) };
+  };
 }

@@ -2,24 +2,34 @@
 // Built here, mounted by the runtime (it never listens itself).
 
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { type ExecutionArgs, GraphQLError, getOperationAST } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
-import { createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } from "graphql-yoga";
+import { createYoga, type GraphiQLOptions, isAsyncIterable, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { WebSocketServer } from "ws";
+import type { Config } from "../config.ts";
 import { declineUpgrade } from "../http/decline-upgrade.ts";
 import type { Logger } from "../logger.ts";
-import { createTokenAuth } from "./auth.ts";
+import { createTokenAuth, type TokenAuth } from "./auth.ts";
 import { type Context, createContext, type GraphQLDeps, readFrom } from "./context.ts";
 import { maskError, unauthenticated } from "./errors.ts";
 import { schema } from "./index.ts";
+import { noEcho, shortenError, shortenResult } from "./no-echo.ts";
+import { operationLimits } from "./operation-limits.ts";
 import { requestGuards } from "./request-guards.ts";
 import { requestLog } from "./request-log.ts";
 
 export type { GraphQLDeps } from "./context.ts";
 
-/** Yoga reads the body before the token is checked: cap what a declared body may be (imports ~2 MB). */
+/** What an authenticated request may send (imports of 10,000 campaigns are a few MB). */
 export const MAX_GRAPHQL_BODY_BYTES = 32 * 1024 * 1024;
+/**
+ * A request without a valid token is answered 401 before its body is read; a declared body up to this
+ * size is drained so the connection can be kept, anything larger (or chunked) closes the connection.
+ */
+export const UNAUTHENTICATED_BODY_BYTES = 64 * 1024;
+
+/** The token check of each handler, shared with its WebSocket server (one generated admin token). */
+const authOf = new WeakMap<object, TokenAuth>();
 
 interface ServerContext {
   req: IncomingMessage;
@@ -31,11 +41,28 @@ interface ServerContext {
 export function createGraphQLHandler(deps: GraphQLDeps) {
   const auth = createTokenAuth(deps.config, deps.log);
   const log = deps.log.child({ component: "graphql" });
-  return createYoga<ServerContext, Context>({
+  const allowed = new Set(deps.config.CORS_ORIGINS);
+  const yoga = createYoga<ServerContext, Context>({
     schema,
     graphqlEndpoint: "/graphql",
-    // GraphiQL page on a browser GET; the operations it sends need a token like any other.
+    maxRequestBodySize: MAX_GRAPHQL_BODY_BYTES,
+    // Cross-origin browser access only for CORS_ORIGINS, never with credentials (the token is a header).
+    cors: (request) => {
+      const origin = request.headers.get("origin");
+      if (!origin || !allowed.has(origin)) return false;
+      return {
+        origin: [origin],
+        credentials: false,
+        methods: ["GET", "POST", "OPTIONS"],
+        allowedHeaders: ["authorization", "content-type", "accept", "x-request-id"],
+        exposedHeaders: ["x-request-id"],
+        maxAge: 600,
+      };
+    },
+    // GraphiQL page on a browser GET; the operations it sends need a token like any other. Its code is
+    // inlined from the package (no CDN): it works offline and loads no third-party script on this origin.
     graphiql: { title: "Bullseye", defaultQuery: "{ indexStatus { version campaigns builtAt } }" },
+    renderGraphiQL: graphiqlPage,
     landingPage: false,
     maskedErrors: {
       maskError,
@@ -49,41 +76,106 @@ export function createGraphQLHandler(deps: GraphQLDeps) {
     },
     plugins: [
       requestLog(log),
+      authenticateFirst(auth),
+      noEcho(),
       // Bounds on what one operation may ask for (depth, cost, aliases, tokens, directives).
-      EnvelopArmorPlugin({
-        maxDepth: { n: 12, ignoreIntrospection: true },
-        costLimit: { maxCost: 5_000, ignoreIntrospection: true },
-        maxAliases: { n: 15 },
-        maxDirectives: { n: 20 },
-        maxTokens: { n: 5_000 },
-        blockFieldSuggestion: { enabled: deps.config.NODE_ENV === "production" },
-      }),
+      ...operationLimits({ blockFieldSuggestion: deps.config.NODE_ENV === "production" }),
       operationMetrics(deps.observeOperation),
       readRouting(deps.readDatabase),
       requestGuards(),
       {
         onRequest({ request, endResponse, fetchAPI }) {
           if (Number(request.headers.get("content-length")) > MAX_GRAPHQL_BODY_BYTES) {
-            const body = JSON.stringify({ errors: [{ message: `body larger than ${MAX_GRAPHQL_BODY_BYTES} bytes` }] });
-            endResponse(new fetchAPI.Response(body, { status: 413, headers: { "content-type": "application/json" } }));
+            const body = JSON.stringify({
+              errors: [
+                {
+                  message: `body larger than ${MAX_GRAPHQL_BODY_BYTES} bytes`,
+                  extensions: { code: "REQUEST_ENTITY_TOO_LARGE" },
+                },
+              ],
+            });
+            endResponse(
+              new fetchAPI.Response(body, {
+                status: 413,
+                headers: { "content-type": "application/json", connection: "close" },
+              }),
+            );
           }
         },
       },
     ],
     // Authentication fails the whole operation (no partial data, no introspection without a token).
-    context: ({ request, req, connectionParams }) => {
+    context: ({ request, connectionParams }) => {
       // HTTP and SSE: the Authorization header. WebSocket: connection_init's `authorization` (browsers
-      // cannot set headers on a WebSocket), else the upgrade request's header. Never the query string.
-      const header =
-        request?.headers.get("authorization") ??
-        (typeof connectionParams?.authorization === "string" ? connectionParams.authorization : null) ??
-        req?.headers.authorization ??
-        null;
+      // cannot set headers on a WebSocket). Never the query string.
+      const header = connectionParams ? initToken(connectionParams) : (request?.headers.get("authorization") ?? null);
       const role = auth.roleOf(header);
       if (!role) throw unauthenticated();
       return createContext(deps, role);
     },
   });
+  authOf.set(yoga, auth);
+  return yoga;
+}
+
+/** The token a graphql-ws client sent in connection_init: `{ authorization: "Bearer …" }`. */
+function initToken(params: Record<string, unknown>): string | null {
+  const value = params.authorization ?? params.Authorization;
+  return typeof value === "string" ? value : null;
+}
+
+/**
+ * Authentication before anything else is done with a request: no valid token → 401 UNAUTHENTICATED
+ * without reading, parsing or validating the body (nothing of it is echoed, no field name can be probed,
+ * no memory is spent on it). GraphiQL's page (a browser GET) and CORS preflights are answered earlier
+ * by Yoga and carry no data.
+ */
+function authenticateFirst(auth: TokenAuth): Plugin {
+  return {
+    onRequest({ request, endResponse, fetchAPI }) {
+      if (request.method === "OPTIONS") {
+        // A preflight from an origin not in CORS_ORIGINS (allowed ones were answered by Yoga's CORS).
+        endResponse(new fetchAPI.Response(null, { status: 204, headers: { "content-length": "0" } }));
+        return;
+      }
+      if (auth.roleOf(request.headers.get("authorization"))) return;
+      const error = unauthenticated();
+      const headers: Record<string, string> = {
+        "www-authenticate": 'Bearer realm="bullseye"',
+        "cache-control": "no-store",
+      };
+      const length = request.headers.get("content-length");
+      const hasBody = request.method !== "GET" && request.method !== "HEAD";
+      if (hasBody && (length === null || !(Number(length) <= UNAUTHENTICATED_BODY_BYTES))) headers.connection = "close";
+      const payload = JSON.stringify({ errors: [{ message: error.message, extensions: { code: "UNAUTHENTICATED" } }] });
+      const sse =
+        (request.headers.get("accept") ?? "").includes("text/event-stream") &&
+        !(request.headers.get("accept") ?? "").includes("json");
+      endResponse(
+        sse
+          ? new fetchAPI.Response(`event: next\ndata: ${payload}\n\nevent: complete\ndata:\n\n`, {
+              status: 401,
+              headers: { ...headers, "content-type": "text/event-stream; charset=utf-8" },
+            })
+          : new fetchAPI.Response(payload, {
+              status: 401,
+              headers: { ...headers, "content-type": "application/json; charset=utf-8" },
+            }),
+      );
+    },
+  };
+}
+
+/**
+ * The page inlines ~9 MB of GraphiQL code: loaded on the first browser visit only (not at every start),
+ * rendered and encoded once (our options never change).
+ */
+let graphiqlBytes: Promise<Uint8Array<ArrayBuffer>> | undefined;
+function graphiqlPage(options: GraphiQLOptions): Promise<Uint8Array<ArrayBuffer>> {
+  graphiqlBytes ??= import("@graphql-yoga/render-graphiql").then(({ renderGraphiQL }) =>
+    new TextEncoder().encode(renderGraphiQL(options)),
+  );
+  return graphiqlBytes;
 }
 
 /** Yoga logs console-style (message or error, then details); pino wants (object, message). */
@@ -96,12 +188,30 @@ function toPino(log: Logger, level: "debug" | "info" | "warn" | "error", args: u
 type GraphQLHandler = YogaServerInstance<ServerContext, Context>;
 type Enveloped = Pick<ReturnType<GraphQLHandler["getEnveloped"]>, "execute" | "subscribe">;
 
-/** graphql-ws (WebSocket) on the same path as HTTP/SSE, executed through Yoga's envelop (same plugins). */
-export function attachGraphQLWebSocket(server: Server, yoga: GraphQLHandler) {
+/**
+ * graphql-ws (WebSocket) on the same path as HTTP/SSE, executed through Yoga's envelop (same plugins).
+ * A socket must send a valid token in connection_init within WS_INIT_TIMEOUT_MS (else closed 4408);
+ * no or an unknown token closes it 4401, a browser page from an origin not allowed (not this host, not
+ * in CORS_ORIGINS) 4403. Open sockets per replica are bounded by SUBSCRIPTIONS_MAX.
+ */
+export function attachGraphQLWebSocket(
+  server: Server,
+  yoga: GraphQLHandler,
+  config: Pick<Config, "WS_INIT_TIMEOUT_MS" | "SUBSCRIPTIONS_MAX" | "CORS_ORIGINS">,
+) {
+  const auth = authOf.get(yoga);
+  if (!auth) throw new Error("attachGraphQLWebSocket needs a handler made by createGraphQLHandler");
+  const allowed = new Set(config.CORS_ORIGINS);
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   server.on("upgrade", (req, socket, head) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path === yoga.graphqlEndpoint && req.headers.upgrade?.toLowerCase() === "websocket") {
+      if (wss.clients.size >= config.SUBSCRIPTIONS_MAX) {
+        socket.end(
+          "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+        );
+        return;
+      }
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
       return;
     }
@@ -110,6 +220,23 @@ export function attachGraphQLWebSocket(server: Server, yoga: GraphQLHandler) {
   });
   const handle = useServer(
     {
+      connectionInitWaitTimeout: config.WS_INIT_TIMEOUT_MS,
+      onConnect: (ctx) => {
+        const origin = ctx.extra.request.headers.origin;
+        if (origin && !allowed.has(origin) && !sameOrigin(origin, ctx.extra.request.headers.host)) {
+          ctx.extra.socket.close(4403, "Forbidden");
+          return false;
+        }
+        if (!auth.roleOf(initToken(ctx.connectionParams ?? {}))) {
+          ctx.extra.socket.close(4401, "Unauthorized");
+          return false;
+        }
+        return true;
+      },
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        const shortened = shortenResult(result);
+        return shortened === result ? undefined : shortened;
+      },
       execute: (args) => (args.rootValue as Enveloped).execute(args as ExecutionArgs),
       subscribe: (args) => (args.rootValue as Enveloped).subscribe(args as ExecutionArgs),
       onSubscribe: async (ctx, _id, payload) => {
@@ -129,11 +256,11 @@ export function attachGraphQLWebSocket(server: Server, yoga: GraphQLHandler) {
             rootValue: { execute, subscribe },
           };
           const errors = validate(args.schema, args.document);
-          return errors.length ? errors : args;
+          return errors.length ? errors.map(shortenError) : args;
         } catch (error) {
           // A bad token or a syntax error is this operation's error, with its extensions.code as over
           // HTTP; thrown, graphql-ws would close the whole socket with 4500 and only the message.
-          if (error instanceof GraphQLError) return [withoutHttpExtension(error)];
+          if (error instanceof GraphQLError) return [withoutHttpExtension(shortenError(error))];
           throw error;
         }
       },
@@ -146,6 +273,15 @@ export function attachGraphQLWebSocket(server: Server, yoga: GraphQLHandler) {
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+/** A page served by this very host (e.g. GraphiQL) may open a WebSocket without being in CORS_ORIGINS. */
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  try {
+    return host !== undefined && new URL(origin).host === host;
+  } catch {
+    return false;
+  }
 }
 
 /** `extensions.http` (status, headers) is for Yoga's HTTP responses; over WebSocket it means nothing. */

@@ -1,5 +1,5 @@
 // The small demo catalog loaded by `npm run db:seed` and by the embedded default on first start.
-import type { DimensionValues } from "../delivery/snapshot.ts";
+import type { DimensionValues } from "../delivery/types.ts";
 import type { SeedData } from "./types.ts";
 
 const none = (): DimensionValues => ({ app: [], country: [], os: [], category: [] });

@@ -1,7 +1,7 @@
 // A large deterministic catalog for benchmarks: `npm run db:seed -- --campaigns 5000 --apps 100000`.
 // Shaped like real inventory: most campaigns target apps or app categories plus a few countries,
 // a few run everywhere in some countries; some are paused or outside their flight window.
-import type { DeviceRequest, DimensionValues } from "../delivery/snapshot.ts";
+import type { DeviceRequest, DimensionValues } from "../delivery/types.ts";
 import type { SeedData } from "./types.ts";
 
 export const SYNTHETIC_COUNTRIES = [
@@ -80,6 +80,8 @@ export interface SyntheticOptions {
   /** Keeps several generated catalogs apart: app, category and campaign names carry it. */
   namespace?: string;
   countries?: readonly string[];
+  /** How many categories share the apps (default one per 1,000 apps). */
+  categories?: number;
 }
 
 export function generateSynthetic({
@@ -89,6 +91,7 @@ export function generateSynthetic({
   now = Date.now(),
   namespace = "synthetic",
   countries = SYNTHETIC_COUNTRIES,
+  categories: categoryCount = Math.max(2, Math.round(apps / 1000)),
 }: SyntheticOptions): SeedData {
   const random = prng(seed);
   const int = (n: number) => Math.floor(random() * n);
@@ -102,7 +105,6 @@ export function generateSynthetic({
   ];
   const prefix = namespace === "synthetic" ? "" : `${namespace}-`;
 
-  const categoryCount = Math.max(2, Math.round(apps / 1000));
   const categoryApps: string[][] = Array.from({ length: categoryCount }, () => []);
   for (let i = 0; i < apps; i++) {
     categoryApps[int(categoryCount)]?.push(syntheticApp(i, namespace));
@@ -147,6 +149,35 @@ export function generateSynthetic({
     });
   }
   return data;
+}
+
+/**
+ * A broad catalog: every campaign targets a few countries and nothing else, so each answer carries
+ * hundreds of ads (tens of KB) — the case where per-response work must not grow with the answer.
+ */
+export function generateBroad({ campaigns, seed = 42 }: { campaigns: number; seed?: number }): SeedData {
+  const random = prng(seed);
+  const none = { app: [], country: [], os: [], category: [] };
+  return {
+    categories: [],
+    campaigns: Array.from({ length: campaigns }, (_, i) => ({
+      id: `broad-${String(i).padStart(6, "0")}`,
+      name: `Broad campaign ${i}`,
+      imageUrl: `https://cdn.bullseye.example/creatives/broad/campaign-${i}/banner-320x50@2x.png`,
+      cta: "Install now",
+      status: "ACTIVE" as const,
+      priority: Math.floor(random() * 1001),
+      startsAt: null,
+      endsAt: null,
+      include: {
+        ...none,
+        country: [
+          ...new Set(Array.from({ length: 5 }, () => SYNTHETIC_COUNTRIES[Math.floor(random() * 50)] as string)),
+        ],
+      },
+      exclude: none,
+    })),
+  };
 }
 
 /** Device requests shaped like traffic: known apps, ~50 countries, 3 OSes, some unknown apps. */

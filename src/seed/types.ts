@@ -1,4 +1,4 @@
-import type { CampaignDef, CategoryDef } from "../delivery/snapshot.ts";
+import type { CampaignDef, CategoryDef } from "../delivery/types.ts";
 
 /** A catalog to load: campaigns (with a display name) and categories, values already normalised. */
 export interface SeedData {

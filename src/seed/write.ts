@@ -1,6 +1,6 @@
 // Writes a seed catalog in one transaction (so it is one change-log version).
 import type { Db } from "../db/client.ts";
-import type { Dimension } from "../delivery/snapshot.ts";
+import type { Dimension } from "../delivery/types.ts";
 import type { SeedData } from "./types.ts";
 
 const DIMENSION_ENUM = { app: "APP", country: "COUNTRY", os: "OS", category: "CATEGORY" } as const;

@@ -15,16 +15,19 @@ export interface ChangeMessage {
   replica: string;
 }
 
-/** Heartbeat and acknowledgement: "replica `id` serves `version`". */
+/** Heartbeat and acknowledgement: "replica `id` serves `version`"; `left` when it stops serving. */
 export interface ReplicaMessage {
   id: string;
   version: number;
+  left?: boolean;
 }
 
 export interface Bus {
   readonly redis: boolean;
   /** Redis connection state for readiness and metrics; always true in-process. */
   connected(): boolean;
+  /** For /readyz: "up", "in-process", or "down: cannot reach Redis at <url without credentials> (<why>)". */
+  describe(): string;
   publishChange(message: ChangeMessage): void;
   publishReplica(message: ReplicaMessage): void;
   onChange(handler: (message: ChangeMessage) => void): Promise<void>;
@@ -61,53 +64,89 @@ export function createBus(config: Config, log: Logger): Bus {
       async () => undefined,
     );
   }
+  const where = redactUrl(config.REDIS_URL);
   const options: RedisOptions = {
     lazyConnect: false,
-    maxRetriesPerRequest: 1,
-    // Reconnect forever, quickly at first: a replica never stops because Redis went away.
+    // Reconnect forever, quickly at first: a replica never stops because Redis went away, and one
+    // started while Redis is unreachable starts anyway and uses it as soon as it answers.
     retryStrategy: (attempt) => Math.min(50 * attempt, 1_000),
   };
-  const connect = (role: string) => {
+  let lastError: string | undefined;
+  const connect = (role: string, extra: RedisOptions) => {
+    const redisOptions = { ...options, ...extra };
     const client = config.REDIS_CLUSTER
-      ? new Cluster([config.REDIS_URL as string], {
-          redisOptions: options,
-          clusterRetryStrategy: options.retryStrategy,
-        })
-      : new Redis(config.REDIS_URL as string, options);
-    client.on("error", (error: Error) => log.debug({ err: error, role }, "redis error"));
+      ? new Cluster([config.REDIS_URL as string], { redisOptions, clusterRetryStrategy: options.retryStrategy })
+      : new Redis(config.REDIS_URL as string, redisOptions);
+    client.on("error", (error: Error) => {
+      lastError = error.message;
+      log.debug({ err: error, role, redis: where }, "redis error");
+    });
     return client;
   };
-  const publisher = connect("publisher");
   // A publish while Redis is down fails at once instead of queueing: the log covers what it missed.
-  if (publisher instanceof Redis) publisher.options.enableOfflineQueue = false;
-  const subscriber = connect("subscriber");
+  const publisher = connect("publisher", { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  // SUBSCRIBE waits (offline queue, no retry limit) until Redis answers, so start-up never waits for
+  // it nor fails without it; ioredis re-subscribes by itself after every reconnect.
+  const subscriber = connect("subscriber", { maxRetriesPerRequest: null });
   const reconnectHandlers: (() => void)[] = [];
   let wasReady = false;
   let lost = false;
+  const downTimer = setTimeout(() => {
+    if (!wasReady) {
+      log.warn(
+        { redis: where, err: lastError },
+        `cannot reach Redis at ${where}: serving without fan-out (changes arrive through the change-log poll); retrying`,
+      );
+    }
+  }, 2_000);
+  downTimer.unref();
   subscriber.on("ready", () => {
+    if (!wasReady) log.info({ redis: where }, "redis connected");
     if (wasReady && lost) {
-      log.info("redis reconnected");
+      log.info({ redis: where }, "redis reconnected");
       for (const handler of reconnectHandlers) handler();
     }
     wasReady = true;
     lost = false;
+    lastError = undefined;
   });
   subscriber.on("close", () => {
-    if (wasReady && !lost) log.warn("redis connection lost; serving from the last index, converging from the log");
+    if (wasReady && !lost) {
+      log.warn(
+        { redis: where },
+        `redis connection to ${where} lost; serving from the last index, converging from the log`,
+      );
+    }
     lost = true;
   });
+  const connected = () => publisher.status === "ready" && subscriber.status === "ready";
   const pubsub = new RedisPubSub({ publisher, subscriber });
   return engineBus(
     pubsub,
     channel,
     true,
-    () => publisher.status === "ready" && subscriber.status === "ready",
+    connected,
     (handler) => reconnectHandlers.push(handler),
     async () => {
+      clearTimeout(downTimer);
       publisher.disconnect();
       subscriber.disconnect();
     },
+    () => (connected() ? "up" : `down: cannot reach Redis at ${where}${lastError ? ` (${lastError})` : ""}`),
+    log,
   );
+}
+
+/** The URL without user name or password, for logs and /readyz. */
+export function redactUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    url.username = "";
+    url.password = "";
+    return url.toString().replace(/\/$/, "");
+  } catch {
+    return "(unparsable URL)";
+  }
 }
 
 function engineBus(
@@ -117,20 +156,29 @@ function engineBus(
   connected: () => boolean,
   onReconnect: (handler: () => void) => void,
   close: () => Promise<void>,
+  describe: () => string = () => "in-process",
+  log?: Logger,
 ): Bus {
   const publish = (name: string, payload: unknown) => {
     engine.publish(name, payload).catch(() => undefined);
+  };
+  const subscribe = <T>(name: string, handler: (message: T) => void) => {
+    engine
+      .subscribe(name, handler, {})
+      .catch((error: unknown) => log?.error({ err: error, channel: name }, "subscribe failed"));
   };
   return {
     redis,
     connected,
     publishChange: (message) => publish(channel.change, message),
     publishReplica: (message) => publish(channel.replica, message),
+    describe,
+    // Not awaited: with Redis away, the subscription completes once it answers (start-up goes on).
     onChange: async (handler) => {
-      await engine.subscribe(channel.change, handler, {});
+      subscribe(channel.change, handler);
     },
     onReplica: async (handler) => {
-      await engine.subscribe(channel.replica, handler, {});
+      subscribe(channel.replica, handler);
     },
     onReconnect,
     close,

@@ -1,15 +1,18 @@
 // Keeps this replica's snapshot in step with the change log: a full build at start, then incremental
-// applies of whatever changed after the applied version. Refreshes run one at a time; a caller that asks
-// while one is running shares the next run, so a burst of triggers costs at most two reads.
+// applies of whatever changed after the applied version, of any size. Builds and applies run in time
+// slices (delivery/steps.ts) while the current snapshot keeps serving, so neither a 20,000-campaign
+// import nor a start-up build of a large catalog holds the event loop. Refreshes run one at a time; a
+// caller that asks while one is running shares the next run, so a burst of triggers costs at most two
+// reads.
 import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import type { Db } from "../db/client.ts";
-import { type SnapshotOptions, TargetingSnapshot } from "../delivery/snapshot.ts";
+import { fullChange, type SnapshotOptions, TargetingSnapshot } from "../delivery/snapshot.ts";
 import { type ChangesSince, loadChangesSince, loadFullIndexData } from "../store/targeting-store.ts";
 
 export interface IndexSyncOptions extends SnapshotOptions {
-  /** Above this many changed entities, rebuild from a full read instead of applying one by one. */
-  maxIncrementalItems?: number;
+  /** Longest run of index work between two turns of the event loop. */
+  sliceMs?: number;
   onApplied?: (snapshot: TargetingSnapshot, how: "full" | "delta", seconds: number) => void;
   /**
    * A read replica (DATABASE_REPLICA_URL) to load from. A read that finds it behind the version this
@@ -32,12 +35,16 @@ export class IndexSync {
   private readonly applied = new EventEmitter().setMaxListeners(0);
   /** The newest version known to exist (announced or waited for): a replica read must reach it. */
   private target = 0;
+  /** Version 0, empty: what the first build starts from (and the answer caches every snapshot shares). */
+  private readonly origin: TargetingSnapshot;
 
   constructor(
     private readonly db: Db,
     private readonly log: Logger,
     private readonly options: IndexSyncOptions = {},
-  ) {}
+  ) {
+    this.origin = TargetingSnapshot.empty(options);
+  }
 
   get version(): number {
     return this.snapshot?.version ?? 0;
@@ -119,9 +126,7 @@ export class IndexSync {
 
   private async readChanges(current: TargetingSnapshot | null): Promise<ChangesSince> {
     const read = async (db: Db): Promise<ChangesSince> =>
-      current
-        ? loadChangesSince(db, current.version, this.options.maxIncrementalItems ?? 500)
-        : { kind: "full", data: await loadFullIndexData(db) };
+      current ? loadChangesSince(db, current.version) : { kind: "full", data: await loadFullIndexData(db) };
     const replica = this.options.replicaDb;
     if (replica) {
       const floor = Math.max(this.target, current?.version ?? 0);
@@ -150,10 +155,11 @@ export class IndexSync {
     }
     if (changes.kind === "full") {
       const { data } = changes;
-      next = TargetingSnapshot.build(data.version, data.campaigns, data.categories, this.options);
+      const full = fullChange(data.version, data.campaigns, data.categories);
+      next = await (current ?? this.origin).rebuildInSlices(full, this.options.sliceMs);
       how = "full";
     } else if (current) {
-      next = current.apply(changes.change);
+      next = await current.applyInSlices(changes.change, this.options.sliceMs);
       how = "delta";
     } else {
       throw new Error("unreachable: a delta needs a snapshot");

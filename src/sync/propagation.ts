@@ -1,38 +1,58 @@
 // The commit hook of GraphQL mutations (CONTRACT §4 "read your write"): announce the new version on the
-// bus, apply it to this replica's index, then wait until every live replica reports serving it.
-// Resolves to `propagated`: true when all did within the timeout, false otherwise (the change is
-// committed either way; late replicas converge from the log).
+// bus, apply it to this replica's index, then wait until every live replica serves it. Resolves to
+// `propagated`: true only when every replica live on the bus OR in Postgres serves the version (by
+// either source), false at the timeout or when Postgres cannot be read (then nobody can tell which
+// replicas serve what). The change is committed either way; late replicas converge from the log.
 import type { Logger } from "../logger.ts";
 import type { Bus } from "./bus.ts";
 import type { IndexSync } from "./index-sync.ts";
-import type { ReplicaRegistry } from "./replicas.ts";
+import { mergeLive, type ReplicaRegistry } from "./replicas.ts";
+import type { ServedVersions } from "./served-versions.ts";
+
+/** While some replica is behind, how often Postgres is asked again (bus acknowledgements wake sooner). */
+const RECHECK_MS = 100;
 
 export interface PropagationDeps {
   sync: IndexSync;
   bus: Bus;
   replicas: ReplicaRegistry;
+  served: ServedVersions;
   replicaId: string;
   timeoutMs: number;
   log: Logger;
 }
 
-export function createPropagation({ sync, bus, replicas, replicaId, timeoutMs, log }: PropagationDeps) {
+export function createPropagation({ sync, bus, replicas, served, replicaId, timeoutMs, log }: PropagationDeps) {
+  const allServe = (version: number, live: { version: number }[]) => live.every((r) => r.version >= version);
+
   return async function afterCommit(version: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
+    const remaining = () => deadline - Date.now();
     log.debug({ version }, "change committed");
     bus.publishChange({ version, replica: replicaId });
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
     try {
-      const applied = sync.waitFor(version).then(() => {
-        // This replica's own record is updated by the index's onApplied hook before waitFor resolves.
-        return replicas.waitForAll(version, Math.max(0, deadline - Date.now()));
-      });
-      return await Promise.race([applied, timedOut]);
+      const applied = await Promise.race([
+        sync.waitFor(version).then(() => true),
+        new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), timeoutMs);
+        }),
+      ]);
+      if (!applied) return false;
+      let askedAt = Date.now();
+      for (;;) {
+        // Postgres is asked once the bus shows everyone there, or every RECHECK_MS for replicas
+        // only Postgres knows about (their Redis is away).
+        if (allServe(version, replicas.live()) || Date.now() - askedAt >= RECHECK_MS) {
+          askedAt = Date.now();
+          const fromDatabase = await served.live();
+          if (allServe(version, mergeLive(replicas, fromDatabase))) return true;
+        }
+        if (remaining() <= 0) return false;
+        await replicas.nextUpdate(Math.min(RECHECK_MS, remaining()));
+      }
     } catch (error) {
-      log.warn({ err: error, version }, "index refresh after a mutation failed");
+      log.warn({ err: error, version }, "cannot confirm propagation (index refresh or served versions failed)");
       return false;
     } finally {
       clearTimeout(timer);

@@ -1,19 +1,23 @@
 // Wires this replica into the fan-out: refresh the index on change messages and on Redis reconnect,
-// announce the served version (heartbeat + an acknowledgement on each apply), and record what the
-// other replicas announce.
+// announce the served version on the bus (heartbeat + an acknowledgement on each apply) and in
+// Postgres (served-versions.ts: on each apply and every second), and record what the others announce.
 import type { Logger } from "../logger.ts";
 import type { Bus } from "./bus.ts";
 import type { IndexSync } from "./index-sync.ts";
 import type { ReplicaRegistry } from "./replicas.ts";
+import type { ServedVersions } from "./served-versions.ts";
 
 export const HEARTBEAT_MS = 500;
+/** One small upsert per replica per second keeps this replica live in Postgres. */
+export const DATABASE_HEARTBEAT_MS = 1_000;
 
 export interface Presence {
   /** Call when this replica applied a snapshot: acknowledges the version at once. */
   announce(version: number): void;
   /** The newest version a change message announced (this replica may not have applied it yet). */
   newestAnnounced(): number;
-  stop(): void;
+  /** Stops the heartbeats and says on the bus and in Postgres that this replica no longer serves. */
+  stop(): Promise<void>;
 }
 
 export async function joinReplicas(
@@ -21,6 +25,7 @@ export async function joinReplicas(
   bus: Bus,
   sync: IndexSync,
   registry: ReplicaRegistry,
+  served: ServedVersions,
   log: Logger,
 ): Promise<Presence> {
   const refresh = (why: string, target = 0) =>
@@ -30,20 +35,35 @@ export async function joinReplicas(
     newestAnnounced = Math.max(newestAnnounced, message.version);
     if (message.version > sync.version) refresh("change message", message.version);
   });
-  await bus.onReplica((message) => registry.record(message.id, message.version));
+  await bus.onReplica((message) => {
+    if (message.left) registry.remove(message.id);
+    else registry.record(message.id, message.version);
+  });
   bus.onReconnect(() => refresh("redis reconnected"));
 
   const announce = (version: number) => {
     registry.record(replicaId, version);
     bus.publishReplica({ id: replicaId, version });
+    served.record(version);
   };
   const heartbeat = setInterval(() => {
-    if (sync.snapshot) announce(sync.snapshot.version);
+    if (!sync.snapshot) return;
+    registry.record(replicaId, sync.snapshot.version);
+    bus.publishReplica({ id: replicaId, version: sync.snapshot.version });
   }, HEARTBEAT_MS);
   heartbeat.unref();
+  const databaseHeartbeat = setInterval(() => {
+    if (sync.snapshot) served.record(sync.snapshot.version);
+  }, DATABASE_HEARTBEAT_MS);
+  databaseHeartbeat.unref();
   return {
     announce,
     newestAnnounced: () => newestAnnounced,
-    stop: () => clearInterval(heartbeat),
+    async stop() {
+      clearInterval(heartbeat);
+      clearInterval(databaseHeartbeat);
+      bus.publishReplica({ id: replicaId, version: sync.version, left: true });
+      await served.leave();
+    },
   };
 }

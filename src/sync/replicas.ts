@@ -1,5 +1,6 @@
-// Which replicas are live and what version each serves: every replica announces itself on the bus
-// (a heartbeat, and an acknowledgement after each applied version); a mutation waits on this registry.
+// Which replicas are live and what version each serves, as heard on the bus: every replica announces
+// itself (a heartbeat, and an acknowledgement after each applied version). Postgres holds the same
+// facts (served-versions.ts); a mutation waits until both agree (propagation.ts).
 import { EventEmitter } from "node:events";
 
 export const LIVE_WINDOW_MS = 5_000;
@@ -25,6 +26,31 @@ export class ReplicaRegistry {
     this.updates.emit("update");
   }
 
+  /** A replica that stopped serving (it said so): no longer counted. */
+  remove(id: string): void {
+    if (id === this.selfId) return;
+    this.replicas.delete(id);
+    this.updates.emit("update");
+  }
+
+  /** The last report of a replica, live or not. */
+  get(id: string): ReplicaState | undefined {
+    return this.replicas.get(id);
+  }
+
+  /** Resolves at the next report of any replica, or after `timeoutMs`. */
+  nextUpdate(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.updates.off("update", done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.updates.on("update", done);
+    });
+  }
+
   /** The highest version any replica has reported. */
   newestVersion(): number {
     let newest = 0;
@@ -41,29 +67,26 @@ export class ReplicaRegistry {
     }
     return live.sort((a, b) => (a.id < b.id ? -1 : 1));
   }
+}
 
-  private allAt(version: number): boolean {
-    return this.live().every((replica) => replica.version >= version);
-  }
-
-  /** Resolves true once every live replica serves `version`, or false after `timeoutMs`. */
-  waitForAll(version: number, timeoutMs: number): Promise<boolean> {
-    if (this.allAt(version)) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const check = () => {
-        if (!this.allAt(version)) return;
-        done(true);
-      };
-      const done = (result: boolean) => {
-        clearTimeout(timer);
-        clearInterval(ageing);
-        this.updates.off("update", check);
-        resolve(result);
-      };
-      const timer = setTimeout(() => done(this.allAt(version)), timeoutMs);
-      // A replica that stops reporting leaves the live set after the window: re-check as time passes.
-      const ageing = setInterval(check, 250);
-      this.updates.on("update", check);
+/**
+ * Live replicas as the bus and Postgres see them together: live in either source, each at the higher
+ * version the two report (both only ever move forward).
+ */
+export function mergeLive(
+  bus: ReplicaRegistry,
+  fromDatabase: readonly ReplicaState[],
+  now = Date.now(),
+): ReplicaState[] {
+  const merged = new Map<string, ReplicaState>();
+  for (const state of bus.live(now)) merged.set(state.id, state);
+  for (const state of fromDatabase) {
+    const heard = merged.get(state.id) ?? bus.get(state.id);
+    merged.set(state.id, {
+      id: state.id,
+      version: Math.max(state.version, heard?.version ?? 0),
+      seenAt: heard && heard.seenAt > state.seenAt ? heard.seenAt : state.seenAt,
     });
   }
+  return [...merged.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
 }

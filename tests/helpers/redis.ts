@@ -45,23 +45,27 @@ export interface PrivateRedis {
   start(): Promise<void>;
 }
 
-export async function startPrivateRedis(): Promise<PrivateRedis> {
-  const port = await freePort();
+/** A private redis-server; `port` to start it where a replica already expects it, `password` for AUTH. */
+export async function startPrivateRedis(options: { port?: number; password?: string } = {}): Promise<PrivateRedis> {
+  const port = options.port ?? (await freePort());
+  const auth = options.password ? ["--requirepass", options.password] : [];
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
-      stdio: "ignore",
-    });
+    child = spawn(
+      "redis-server",
+      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...auth],
+      { stdio: "ignore" },
+    );
     await waitForPort(port);
   };
   await start();
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: options.password ? `redis://default:${options.password}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`,
     port,
     pid: () => child?.pid,
     async stop() {
       const running = child;
-      if (!running || running.exitCode !== null) return;
+      if (!running || running.exitCode !== null || running.signalCode !== null) return;
       const exited = new Promise((r) => running.once("exit", r));
       running.kill("SIGKILL");
       await exited;

@@ -113,12 +113,20 @@ describe("POST /v1/delivery", () => {
     expect(await res.json()).toEqual({ error: "missing app param", fields: { app: "missing" } });
   });
 
-  it("names every bad field: empty, wrong type, invalid value", async () => {
+  it("names every bad field (empty, wrong type, invalid value), the classic message the first one", async () => {
     const res = await deliver({ app: "   ", os: 7, country: "Atlantis" });
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({
-      error: "missing app param, invalid os param, invalid country param",
+      error: "missing app param",
       fields: { app: "missing", os: "invalid", country: "invalid" },
+    });
+  });
+
+  it("puts an invalid country before a missing os, as the classic engine did", async () => {
+    const res = await deliver({ app: "candycrush", country: "Atlantis" });
+    expect(await res.json()).toEqual({
+      error: "invalid country param",
+      fields: { country: "invalid", os: "missing" },
     });
   });
 
@@ -171,9 +179,48 @@ describe("GET /v1/delivery", () => {
     const res = await fetch(`${server.url}/v1/delivery?app=x`);
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({
-      error: "missing os param, missing country param",
+      error: "missing country param",
       fields: { os: "missing", country: "missing" },
     });
+  });
+});
+
+// CONTRACT §3: `error` is the classic targeting-engine message for the first problem in the order app,
+// country, os; `fields` names every one. Every combination of missing parameters, both methods.
+describe("classic error wording", () => {
+  const VALID = { app: "candycrush", country: "CA", os: "ios" } as const;
+  const ORDER = ["app", "country", "os"] as const;
+  // The 7 non-empty subsets of the three names (bit masks 1..7), each in app, country, os order.
+  const combinations = Array.from({ length: 7 }, (_, i) => ORDER.filter((_, bit) => ((i + 1) >> bit) & 1));
+  const cases = combinations.flatMap((missing) =>
+    (["GET", "POST"] as const).flatMap((method) =>
+      (["absent", "empty"] as const).map((how) => ({ method, missing, how })),
+    ),
+  );
+
+  it.each(cases)("$method without $missing ($how) → the first missing one", async ({ method, missing, how }) => {
+    const fields = Object.fromEntries(
+      ORDER.filter((name) => how === "empty" || !missing.includes(name)).map((name) => [
+        name,
+        missing.includes(name) ? "" : VALID[name],
+      ]),
+    );
+    const res =
+      method === "GET"
+        ? await fetch(`${server.url}/v1/delivery?${new URLSearchParams(fields)}`)
+        : await deliver(fields);
+    expect(res.status).toBe(400);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(await res.json()).toEqual({
+      error: `missing ${missing[0]} param`,
+      fields: Object.fromEntries(missing.map((name) => [name, "missing"])),
+    });
+  });
+
+  it("covers all seven combinations", () => {
+    expect(new Set(combinations.map((c) => c.join("+")))).toEqual(
+      new Set(["app", "country", "os", "app+country", "app+os", "country+os", "app+country+os"]),
+    );
   });
 });
 

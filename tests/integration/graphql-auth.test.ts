@@ -68,7 +68,8 @@ describe("GraphQL authentication", () => {
     const response = await new Promise<string>((resolve, reject) => {
       const socket = net.connect(server.port, "127.0.0.1", () =>
         socket.write(
-          "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 40000000\r\n\r\n{",
+          // With a valid token: without one the answer is 401, before any size check (CONTRACT §4).
+          `POST /graphql HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 40000000\r\n\r\n{`,
         ),
       );
       let data = "";

@@ -166,6 +166,16 @@ describe("campaignsPage errors", () => {
     });
   });
 
+  it("prices a page by its first: two pages of 500 with targeting and stats are too much for one operation", async () => {
+    const nodes = "nodes { id targeting { include { apps } exclude { apps } } stats { servedLastHour } }";
+    const two = (first: number) =>
+      `{ a: campaignsPage(first: ${first}) { ${nodes} } b: campaignsPage(first: ${first}, after: "x") { ${nodes} } }`;
+    const big = await gql(two(500));
+    expect(codes(big)).toEqual(["QUERY_TOO_COMPLEX"]);
+    expect(big.data ?? undefined).toBeUndefined();
+    expect(codes(await gql(`{ campaignsPage(first: 500) { ${nodes} } }`))).toEqual([]);
+  });
+
   it("refuses a cursor that is not one, or one of another order", async () => {
     const { endCursor } = await page({ first: 1 });
     for (const [after, orderBy] of [

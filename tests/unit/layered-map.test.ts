@@ -2,6 +2,7 @@
 // untouched by later edits, through overlay growth and folds into a new base.
 import { describe, expect, it } from "vitest";
 import { LayeredMap } from "../../src/delivery/layered-map.ts";
+import { drain } from "../../src/delivery/steps.ts";
 
 function prng(seed: number) {
   return () => {
@@ -34,12 +35,13 @@ describe("LayeredMap", () => {
         expect(draft.get(key)).toBe(model.get(key));
       }
       expect(draft.size).toBe(model.size);
-      map = draft.finish();
+      map = drain(draft.finish());
       versions.push({ map, model });
     }
     for (const { map, model } of versions.filter((_, i) => i % 25 === 0 || i === versions.length - 1)) {
       expect(map.size).toBe(model.size);
       for (const key of keys) expect(map.get(key)).toBe(model.get(key));
+      expect(new Map(map.entries())).toEqual(model);
     }
   });
 });

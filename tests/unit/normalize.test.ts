@@ -27,13 +27,26 @@ describe("value normalisation", () => {
 });
 
 describe("device request parsing", () => {
-  it("names every bad field at once", () => {
+  it("names every bad field at once, and the first one (app, country, os) in the classic message", () => {
     const parsed = parseDeviceFields({ app: "", os: 42, country: "Narnia" });
     expect(parsed).toEqual({
       ok: false,
-      error: "missing app param, invalid os param, invalid country param",
+      error: "missing app param",
       fields: { app: "missing", os: "invalid", country: "invalid" },
     });
+  });
+
+  it.each([
+    [{ app: "x", os: "ios", country: "Narnia" }, "invalid country param"],
+    [{ app: "x", os: "i o s", country: "US" }, "invalid os param"],
+    [{ app: "x", os: "i o s", country: "Narnia" }, "invalid country param"],
+    [{ app: "x", country: "Narnia" }, "invalid country param"],
+    [{ app: "x", os: "bad os", country: "" }, "missing country param"],
+    [{ app: "with space", country: "Narnia" }, "invalid app param"],
+  ])("classic message for %j: %s", (raw, error) => {
+    const parsed = parseDeviceFields(raw);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.error).toBe(error);
   });
 
   it("normalises a valid request", () => {

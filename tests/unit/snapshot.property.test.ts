@@ -1,88 +1,72 @@
-// The index must answer exactly what CONTRACT §2 says, for any catalog and request.
+// The index must answer exactly what docs/CONTRACT.md §2 says, for any catalog, any request and any
+// sequence of changes — whether a change is applied at once or in slices, and whatever the cache holds.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { TargetingSnapshot } from "../../src/delivery/snapshot.ts";
+import type { CampaignDef, CategoryDef, DeviceRequest, IndexChange } from "../../src/delivery/types.ts";
+import { generateSynthetic, syntheticRequests } from "../../src/seed/synthetic.ts";
 import {
-  type CampaignDef,
-  type CategoryDef,
-  type DeviceRequest,
-  DIMENSIONS,
-  type DimensionValues,
-  TargetingSnapshot,
-} from "../../src/delivery/snapshot.ts";
+  APPS,
+  bruteForce,
+  CATEGORIES,
+  campaignArbitrary,
+  catalogArbitrary,
+  HOUR,
+  NOW,
+  requestArbitrary,
+  served,
+} from "../helpers/targeting.ts";
 
-const APPS = ["a1", "a2", "a3", "a4", "a5"];
-const OSES = ["android", "ios", "web"];
-const COUNTRIES = ["US", "CA", "DE", "FR"];
-const CATEGORIES = ["music", "games", "news"];
-const NOW = Date.UTC(2026, 10, 24, 12);
-const HOUR = 3_600_000;
-
-const values = <T>(pool: T[]) => fc.subarray(pool, { maxLength: 3 });
-const dimensionValues: fc.Arbitrary<DimensionValues> = fc.record({
-  app: values(APPS),
-  os: values(OSES),
-  country: values(COUNTRIES),
-  category: values(CATEGORIES),
-});
-const instant = fc.option(
-  fc.integer({ min: -3, max: 3 }).map((h) => new Date(NOW + h * HOUR)),
-  { nil: null },
+const moment = fc.integer({ min: -4, max: 4 }).map((h) => NOW + h * HOUR + 1);
+const EVERY_REQUEST: DeviceRequest[] = APPS.concat("unknown").flatMap((app) =>
+  ["android", "ios", "web"].flatMap((os) => ["US", "CA", "DE", "FR", "JP"].map((country) => ({ app, os, country }))),
 );
 
-const campaign = (id: string): fc.Arbitrary<CampaignDef> =>
-  fc
-    .record({
-      status: fc.constantFrom("ACTIVE" as const, "ACTIVE" as const, "PAUSED" as const),
-      priority: fc.integer({ min: 0, max: 3 }),
-      startsAt: instant,
-      endsAt: instant,
-      // Sparse rules: most campaigns leave most dimensions open, like real ones.
-      include: fc.oneof(dimensionValues, fc.constant({ app: [], os: [], country: [], category: [] })),
-      exclude: fc.oneof(fc.constant({ app: [], os: [], country: [], category: [] }), dimensionValues),
-    })
-    .map((c) => ({ id, imageUrl: `https://img/${id}.png`, cta: `cta ${id}`, ...c }));
-
-const catalog = fc.record({
+/** One change: some campaigns replaced or removed, some categories replaced or removed (any size). */
+const changeArbitrary = fc.record({
   campaigns: fc
-    .uniqueArray(fc.stringMatching(/^[a-z][a-z0-9]{0,3}$/), { minLength: 0, maxLength: 12 })
-    .chain((ids) => fc.tuple(...ids.map(campaign))),
-  categories: fc.tuple(...CATEGORIES.map((id) => values(APPS).map((apps): CategoryDef => ({ id, apps })))),
+    .uniqueArray(fc.stringMatching(/^[a-z][a-z0-9]{0,2}$/), { maxLength: 40 })
+    .chain((ids) =>
+      fc.tuple(
+        ...ids.map((id) => fc.option(campaignArbitrary(id), { nil: null, freq: 4 }).map((def) => [id, def] as const)),
+      ),
+    ),
+  categories: fc.subarray(CATEGORIES).chain((ids) =>
+    fc.tuple(
+      ...ids.map((id) =>
+        fc
+          .option(
+            fc.subarray(APPS).map((apps): CategoryDef => ({ id, apps })),
+            { nil: null, freq: 3 },
+          )
+          .map((def) => [id, def] as const),
+      ),
+    ),
+  ),
 });
-const request: fc.Arbitrary<DeviceRequest> = fc.record({
-  app: fc.constantFrom(...APPS, "unknown"),
-  os: fc.constantFrom(...OSES),
-  country: fc.constantFrom(...COUNTRIES, "JP"),
-});
-const moment = fc.integer({ min: -4, max: 4 }).map((h) => NOW + h * HOUR + 1);
 
-/** CONTRACT §2, read literally: the reference the index is checked against. */
-function bruteForce(campaigns: CampaignDef[], categories: CategoryDef[], req: DeviceRequest, now: number): string[] {
-  const requestCategories = categories.filter((c) => c.apps.includes(req.app)).map((c) => c.id);
-  const dimensionMatches = (c: CampaignDef, d: (typeof DIMENSIONS)[number]) => {
-    const requestValues = d === "category" ? requestCategories : [req[d]];
-    const included = c.include[d].length === 0 || requestValues.some((v) => c.include[d].includes(v));
-    const excluded = requestValues.some((v) => c.exclude[d].includes(v));
-    return included && !excluded;
-  };
-  return campaigns
-    .filter((c) => c.status === "ACTIVE")
-    .filter(
-      (c) => (c.startsAt === null || c.startsAt.getTime() <= now) && (c.endsAt === null || now < c.endsAt.getTime()),
-    )
-    .filter((c) => DIMENSIONS.every((d) => dimensionMatches(c, d)))
-    .sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : 1))
-    .map((c) => c.id);
+class Model {
+  campaigns = new Map<string, CampaignDef>();
+  categories = new Map<string, CategoryDef>();
+  constructor(campaigns: CampaignDef[], categories: CategoryDef[]) {
+    for (const c of campaigns) this.campaigns.set(c.id, c);
+    for (const c of categories) this.categories.set(c.id, c);
+  }
+  apply(change: IndexChange): void {
+    for (const [id, def] of change.categories) def ? this.categories.set(id, def) : this.categories.delete(id);
+    for (const [id, def] of change.campaigns) def ? this.campaigns.set(id, def) : this.campaigns.delete(id);
+  }
+  expected(request: DeviceRequest, now: number): string[] {
+    return bruteForce([...this.campaigns.values()], [...this.categories.values()], request, now);
+  }
 }
-
-const served = (body: Buffer | null) =>
-  body ? (JSON.parse(body.toString()) as { cid: string }[]).map((a) => a.cid) : [];
 
 describe("targeting snapshot", () => {
   it("returns exactly the campaigns a brute-force reading of the contract returns, in order", () => {
     fc.assert(
       fc.property(
-        catalog,
-        fc.array(fc.tuple(request, moment), { minLength: 1, maxLength: 8 }),
+        catalogArbitrary,
+        fc.array(fc.tuple(requestArbitrary, moment), { minLength: 1, maxLength: 8 }),
         ({ campaigns, categories }, requests) => {
           const snapshot = TargetingSnapshot.build(1, campaigns, categories);
           for (const [req, now] of requests) {
@@ -97,61 +81,86 @@ describe("targeting snapshot", () => {
     );
   });
 
-  it("answers the same after incremental changes as a snapshot built from scratch", () => {
-    fc.assert(
-      fc.property(catalog, catalog, fc.array(request, { minLength: 1, maxLength: 6 }), (before, after, requests) => {
-        let snapshot = TargetingSnapshot.build(1, before.campaigns, before.categories);
-        const oldSnapshot = snapshot;
-        const oldAnswers = requests.map((r) => oldSnapshot.match(r, NOW).campaignIds);
-        // Apply "after" as one change per entity: removals, replacements and additions. Every
-        // intermediate snapshot answers (filling its cache, which the next one may inherit) and must
-        // agree with the contract for the catalog as it is at that step.
-        const ids = new Set([...before.campaigns, ...after.campaigns].map((c) => c.id));
-        const currentCampaigns = new Map(before.campaigns.map((c) => [c.id, c]));
-        const currentCategories = new Map(before.categories.map((c) => [c.id, c]));
-        // Each step asks only some of the requests, so later snapshots must look several snapshots back.
-        let step = 0;
-        const checkStep = () => {
-          step++;
-          for (const [i, r] of requests.entries()) {
-            if ((i + step) % 3 !== 0) continue;
-            expect(snapshot.match(r, NOW).campaignIds).toEqual(
-              bruteForce([...currentCampaigns.values()], [...currentCategories.values()], r, NOW),
-            );
+  it("after any sequence of changes of any size, applied in slices, answers like a build from scratch", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        catalogArbitrary,
+        fc.array(changeArbitrary, { minLength: 1, maxLength: 5 }),
+        fc.constantFrom(0, 1_000_000),
+        async (start, changes, sliceMs) => {
+          let snapshot = TargetingSnapshot.build(1, start.campaigns, start.categories);
+          const model = new Model(start.campaigns, start.categories);
+          let version = 1;
+          for (const { campaigns, categories } of changes) {
+            const change: IndexChange = {
+              version: ++version,
+              campaigns: new Map(campaigns),
+              categories: new Map(categories),
+            };
+            const before = snapshot;
+            const beforeAnswers = EVERY_REQUEST.map((r) => before.match(r, NOW).campaignIds);
+            // While the slices run, the current snapshot keeps serving its own (old) answers.
+            let servedMeanwhile = 0;
+            const reader = setInterval(() => {
+              const i = servedMeanwhile++ % EVERY_REQUEST.length;
+              expect(before.match(EVERY_REQUEST[i] as DeviceRequest, NOW).campaignIds).toEqual(beforeAnswers[i]);
+            }, 0);
+            snapshot = await before.applyInSlices(change, sliceMs);
+            clearInterval(reader);
+            model.apply(change);
+            for (const r of EVERY_REQUEST) expect(snapshot.match(r, NOW).campaignIds).toEqual(model.expected(r, NOW));
+            expect(EVERY_REQUEST.map((r) => before.match(r, NOW).campaignIds)).toEqual(beforeAnswers);
           }
-        };
-        checkStep();
-        let version = 1;
-        for (const id of ids) {
-          const def = after.campaigns.find((c) => c.id === id) ?? null;
-          snapshot = snapshot.apply({ version: ++version, campaigns: new Map([[id, def]]), categories: new Map() });
-          if (def) currentCampaigns.set(id, def);
-          else currentCampaigns.delete(id);
-          checkStep();
-        }
-        for (const category of after.categories) {
-          const def = category.apps.length ? category : null;
-          snapshot = snapshot.apply({
-            version: ++version,
-            campaigns: new Map(),
-            categories: new Map([[category.id, def]]),
-          });
-          if (def) currentCategories.set(category.id, def);
-          else currentCategories.delete(category.id);
-          checkStep();
-        }
-        const expectedCategories = after.categories.filter((c) => c.apps.length);
-        const fresh = TargetingSnapshot.build(version, after.campaigns, expectedCategories);
-        for (const r of requests) {
-          expect(snapshot.match(r, NOW).campaignIds).toEqual(fresh.match(r, NOW).campaignIds);
-          expect(snapshot.match(r, NOW).campaignIds).toEqual(bruteForce(after.campaigns, expectedCategories, r, NOW));
-        }
-        // The old snapshot is immutable: still the old answers.
-        expect(requests.map((r) => oldSnapshot.match(r, NOW).campaignIds)).toEqual(oldAnswers);
-        expect(snapshot.version).toBe(version);
-      }),
-      { numRuns: 1000 },
+          const fresh = TargetingSnapshot.build(version, model.campaigns.values(), model.categories.values());
+          for (const r of EVERY_REQUEST)
+            expect(snapshot.match(r, NOW).campaignIds).toEqual(fresh.match(r, NOW).campaignIds);
+          expect(snapshot.campaignCount).toBe(fresh.campaignCount);
+        },
+      ),
+      { numRuns: 300 },
     );
+  });
+
+  it("applies bulk changes (thousands of campaigns, a 5,000-app category) in slices like a build from scratch", async () => {
+    const apps = 20_000;
+    const first = generateSynthetic({ campaigns: 3_000, apps, seed: 1 });
+    const second = generateSynthetic({ campaigns: 3_000, apps, seed: 2 });
+    let snapshot = await TargetingSnapshot.empty().rebuildInSlices({
+      version: 1,
+      campaigns: new Map(first.campaigns.map((c) => [c.id, c])),
+      categories: new Map(first.categories.map((c) => [c.id, c])),
+    });
+    const model = new Model(first.campaigns, first.categories);
+    const bigCategory: CategoryDef = {
+      id: "cat1",
+      apps: Array.from({ length: 5_000 }, (_, i) => `com.synthetic.app${i * 3}`),
+    };
+    const changes: IndexChange[] = [
+      // Half the catalog replaced, a tenth deleted, a large category rewritten.
+      {
+        version: 2,
+        campaigns: new Map([
+          ...second.campaigns.slice(0, 1_500).map((c) => [c.id, c] as const),
+          ...first.campaigns.slice(2_700).map((c) => [c.id, null] as const),
+        ]),
+        categories: new Map([[bigCategory.id, bigCategory]]),
+      },
+      // Everything paused, then the category deleted.
+      {
+        version: 3,
+        campaigns: new Map(second.campaigns.map((c) => [c.id, { ...c, status: "PAUSED" as const }])),
+        categories: new Map([["cat2", null]]),
+      },
+    ];
+    const requests = syntheticRequests(3_000, apps, 11);
+    for (const change of changes) {
+      snapshot = await snapshot.applyInSlices(change, 1);
+      model.apply(change);
+      const fresh = TargetingSnapshot.build(change.version, model.campaigns.values(), model.categories.values());
+      for (const r of requests) expect(snapshot.match(r).campaignIds).toEqual(fresh.match(r).campaignIds);
+      for (const r of requests.slice(0, 200))
+        expect(snapshot.match(r).campaignIds).toEqual(model.expected(r, Date.now()));
+    }
   });
 
   it("starts and stops serving a campaign when its flight window opens and closes, without a write", () => {
@@ -172,32 +181,51 @@ describe("targeting snapshot", () => {
       [],
     );
     const req = { app: "a1", os: "ios", country: "US" };
-    expect(snapshot.match(req, NOW).campaignIds).toEqual([]);
-    expect(snapshot.match(req, NOW + HOUR).campaignIds).toEqual(["flight"]);
-    expect(snapshot.match(req, NOW + 2 * HOUR).campaignIds).toEqual([]);
+    // Each request twice: the second is answered from the device cache, which must honour the window too.
+    for (const now of [NOW, NOW, NOW + HOUR, NOW + HOUR, NOW + 2 * HOUR, NOW + 2 * HOUR, NOW, NOW]) {
+      expect(snapshot.match(req, now).campaignIds).toEqual(now === NOW + HOUR ? ["flight"] : []);
+    }
   });
 
-  it("bounds the per-snapshot answer cache", () => {
-    const none = { app: [], os: [], country: [], category: [] };
-    const snapshot = TargetingSnapshot.build(
-      1,
-      [
-        {
-          id: "all",
-          imageUrl: "https://img/x.png",
-          cta: "Go",
-          status: "ACTIVE",
-          priority: 1,
-          startsAt: null,
-          endsAt: null,
-          include: none,
-          exclude: none,
+  it("keeps answers correct while a tiny answer cache evicts, and stays within its byte budget", () => {
+    fc.assert(
+      fc.property(
+        catalogArbitrary,
+        fc.array(fc.tuple(requestArbitrary, moment), { minLength: 1, maxLength: 60 }),
+        fc.constantFrom(0, 2_000, 20_000),
+        ({ campaigns, categories }, requests, budget) => {
+          const snapshot = TargetingSnapshot.build(1, campaigns, categories, { answerCacheBytes: budget });
+          for (const [req, now] of [...requests, ...requests]) {
+            expect(snapshot.match(req, now).campaignIds).toEqual(bruteForce(campaigns, categories, req, now));
+          }
+          expect(snapshot.answerCacheUsage.deviceBytes).toBeLessThanOrEqual((budget * 3) / 4);
         },
-      ],
-      [],
-      { maxCacheEntries: 10 },
+      ),
+      { numRuns: 500 },
     );
-    for (let i = 0; i < 100; i++) snapshot.match({ app: `app${i}`, os: "ios", country: "US" });
-    expect((snapshot as unknown as { cache: { size: number } }).cache.size).toBe(10);
+  });
+
+  it("holds one answer per distinct set of ads, however many devices get it", () => {
+    const none = { app: [], os: [], country: [], category: [] };
+    const all = Array.from({ length: 300 }, (_, i) => ({
+      id: `c${String(i).padStart(3, "0")}`,
+      imageUrl: `https://img/${i}.png`,
+      cta: "Go",
+      status: "ACTIVE" as const,
+      priority: i % 7,
+      startsAt: null,
+      endsAt: null,
+      include: { ...none, country: ["US"] },
+      exclude: none,
+    }));
+    const snapshot = TargetingSnapshot.build(1, all, []);
+    const answers = Array.from({ length: 5_000 }, (_, i) =>
+      snapshot.match({ app: `device${i}`, os: "ios", country: "US" }),
+    );
+    // The first device gets an answer built for it; from the second on (the set was seen) it is shared.
+    expect(new Set(answers.slice(1)).size).toBe(1);
+    expect(answers[0]?.body).toEqual(answers[1]?.body);
+    expect(answers[1]?.campaignIds).toHaveLength(300);
+    expect(snapshot.answerCacheUsage.answers).toBe(1);
   });
 });

@@ -1,0 +1,110 @@
+// Talking to running replicas from a bench: GraphQL as an admin, the longest event-loop stall since
+// the last look, resident memory, the version a replica serves, and a latency probe.
+import { readFileSync } from "node:fs";
+import http from "node:http";
+import { EVENT_LOOP_SAMPLE_MS } from "../../src/metrics.ts";
+import type { Child } from "./processes.ts";
+
+export const ADMIN_TOKEN = "bench-admin-token-0123456789";
+
+export async function gql<T = Record<string, unknown>>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<T> {
+  const res = await fetch(`${url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data?: Record<string, unknown>; errors?: unknown };
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return Object.values(body.data ?? {})[0] as T;
+}
+
+/**
+ * The longest event-loop stall since the last call: prom-client's lag max (reset at each scrape) less
+ * its sampling interval, which the lag includes (an idle loop reads ~10 ms; see src/metrics.ts).
+ */
+export async function longestStallMs(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const lagMax = Number(/^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
+  return Math.max(0, lagMax * 1000 - EVENT_LOOP_SAMPLE_MS);
+}
+
+/** Resident set size of a child process, in MB. */
+export function rssMb(child: Child): number {
+  const status = readFileSync(`/proc/${child.child.pid}/status`, "utf8");
+  return Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1] ?? Number.NaN) / 1024;
+}
+
+export async function servedVersion(url: string): Promise<number> {
+  const body = (await (await fetch(`${url}/readyz`)).json()) as { version?: number };
+  return body.version ?? 0;
+}
+
+/** Resolves once every replica serves at least `version`; the ms it took. */
+export async function untilServed(urls: string[], version: number, timeoutMs = 60_000): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    const versions = await Promise.all(urls.map(servedVersion));
+    if (versions.every((v) => v >= version)) return performance.now() - started;
+    if (performance.now() - started > timeoutMs) throw new Error(`replicas at ${versions}, not ${version}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/**
+ * Sends one delivery request at a time to `url`, a new one every `everyMs` (or as soon as the previous
+ * answered), over one keep-alive connection, and records each latency: what a device sees meanwhile.
+ */
+export function startProbe(url: string, bodies: string[], everyMs = 2) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const latencies: number[] = [];
+  let errors = 0;
+  let running = true;
+  const target = new URL(`${url}/v1/delivery`);
+  const once = (body: string) =>
+    new Promise<void>((resolve) => {
+      const started = performance.now();
+      const req = http.request(
+        target,
+        { method: "POST", agent, headers: { "content-type": "application/json" } },
+        (res) => {
+          res.resume();
+          res.on("end", () => {
+            latencies.push(performance.now() - started);
+            if (res.statusCode !== 200 && res.statusCode !== 204) errors++;
+            resolve();
+          });
+        },
+      );
+      req.on("error", () => {
+        errors++;
+        resolve();
+      });
+      req.end(body);
+    });
+  const done = (async () => {
+    for (let i = 0; running; i++) {
+      const started = performance.now();
+      await once(bodies[i % bodies.length] as string);
+      const wait = everyMs - (performance.now() - started);
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+  })();
+  return {
+    /** Latencies since the last take (and how many failed). */
+    take() {
+      const taken = latencies.splice(0);
+      const failed = errors;
+      errors = 0;
+      return { latencies: taken, errors: failed };
+    },
+    async stop() {
+      running = false;
+      await done;
+      agent.destroy();
+    },
+  };
+}

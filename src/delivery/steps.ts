@@ -1,0 +1,29 @@
+// Work split into steps: a generator that yields between bounded pieces of work and returns a result.
+// Run whole (`drain`, for tests and small changes) or in time slices that give the event loop back
+// between them (`runInSlices`), so a large change never holds delivery up for long.
+
+export type Steps<T> = Generator<void, T, void>;
+
+/** How long one slice may run before yielding to the event loop. */
+export const DEFAULT_SLICE_MS = 4;
+
+export function drain<T>(steps: Steps<T>): T {
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
+}
+
+/** Runs the steps, yielding to the event loop (setImmediate: pending I/O first) every `sliceMs`. */
+export async function runInSlices<T>(steps: Steps<T>, sliceMs = DEFAULT_SLICE_MS): Promise<T> {
+  let deadline = performance.now() + sliceMs;
+  for (let i = 1; ; i++) {
+    const next = steps.next();
+    if (next.done) return next.value;
+    // Reading the clock costs ~50 ns: check it every few steps only.
+    if ((i & 7) === 0 && performance.now() >= deadline) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      deadline = performance.now() + sliceMs;
+    }
+  }
+}

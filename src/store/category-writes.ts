@@ -1,0 +1,15 @@
+// A category's app set, written whole inside the caller's transaction: the old set deleted, the new
+// one inserted in bounded statements (see campaign-writes.ts for why statements stay small).
+import type { Prisma } from "../generated/prisma/client.ts";
+import { chunks } from "./campaign-writes.ts";
+
+const APPS_PER_STATEMENT = 5_000;
+
+export async function replaceCategoryApps(tx: Prisma.TransactionClient, id: string, apps: readonly string[]) {
+  await tx.$executeRaw`DELETE FROM category_app WHERE category_id = ${id}`;
+  for (const part of chunks(apps, APPS_PER_STATEMENT)) {
+    await tx.$executeRaw`
+      INSERT INTO category_app (category_id, app)
+      SELECT ${id}, json_array_elements_text(${JSON.stringify(part)}::json)`;
+  }
+}

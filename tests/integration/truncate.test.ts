@@ -1,0 +1,120 @@
+// TRUNCATE in SQL is versioned like any other change (BEFORE TRUNCATE triggers write the change log), so
+// running replicas converge to exactly what a freshly started replica loads: same X-Index-Version, same
+// answers.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
+import { ADMIN_TOKEN, deliver, graphqlClient } from "../helpers/graphql.ts";
+import { type RunningServer, startServer } from "../helpers/server.ts";
+
+let database: TestDatabase;
+let running: RunningServer[] = [];
+
+const DEVICES = [
+  ["candycrush", "ios", "US"],
+  ["candycrush", "android", "DE"],
+  ["spotify", "ios", "US"],
+  ["chess", "web", "FR"],
+  ["unknown", "ios", "CA"],
+] as const;
+
+const latestVersion = async () =>
+  (await database.sql<{ version: number }>("SELECT version FROM change_counter"))[0]?.version ?? 0;
+
+async function answers(server: RunningServer) {
+  return Promise.all(DEVICES.map(([app, os, country]) => deliver(server.url, app, os, country)));
+}
+
+/** Every running replica reaches the latest version and answers exactly like a replica started now. */
+async function expectRunningEqualFresh(what: string) {
+  const version = await latestVersion();
+  for (const server of running) {
+    await expect
+      .poll(async () => (await deliver(server.url, "x", "ios", "US")).version, {
+        message: `${what}: a running replica reaches version ${version}`,
+        timeout: 5_000,
+      })
+      .toBe(version);
+  }
+  const fresh = await startServer({ env: { DATABASE_URL: database.url, ADMIN_TOKEN } });
+  try {
+    const expected = await answers(fresh);
+    expect(
+      expected.every((a) => a.version === version),
+      `${what}: the fresh replica loads version ${version}`,
+    ).toBe(true);
+    for (const server of running) expect(await answers(server), what).toEqual(expected);
+    return expected;
+  } finally {
+    await fresh.stop();
+  }
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  running = await Promise.all([
+    startServer({ env: { DATABASE_URL: database.url, ADMIN_TOKEN } }),
+    startServer({ env: { DATABASE_URL: database.url, ADMIN_TOKEN } }),
+  ]);
+  const gql = graphqlClient(running[0]!.url);
+  const seeded = await gql(`mutation {
+    games: upsertCategory(input: { id: "games", name: "Games", apps: ["candycrush", "chess"] }) { version }
+    music: upsertCategory(input: { id: "music", name: "Music", apps: ["spotify"] }) { version }
+    a: createCampaign(input: { id: "gamers", name: "G", imageUrl: "https://x.example/g.png", cta: "Go",
+      targeting: { include: { categories: ["games"] } } }) { version }
+    b: createCampaign(input: { id: "no-music", name: "N", imageUrl: "https://x.example/n.png", cta: "Go",
+      targeting: { exclude: { categories: ["music"] }, include: { os: ["ios"] } } }) { version }
+    c: createCampaign(input: { id: "everyone", name: "E", imageUrl: "https://x.example/e.png", cta: "Go" }) { version }
+  }`);
+  expect(seeded.errors).toBeUndefined();
+});
+
+afterAll(async () => {
+  await Promise.all(running.map((s) => s.stop()));
+  await database?.drop();
+});
+
+describe("TRUNCATE in SQL", () => {
+  it("of category_app: versioned, running replicas drop the category rules' apps like a fresh one", async () => {
+    const before = await answers(running[0]!);
+    expect(before[0]?.cids).toEqual(["everyone", "gamers", "no-music"]);
+    const version = await latestVersion();
+    await database.sql("TRUNCATE category_app");
+    expect(await latestVersion()).toBe(version + 1);
+    const items = await database.sql("SELECT kind, category_id FROM change_log_item WHERE version = $1 ORDER BY 2", [
+      version + 1,
+    ]);
+    expect(items).toEqual([
+      { kind: "CATEGORY_UPSERTED", category_id: "games" },
+      { kind: "CATEGORY_UPSERTED", category_id: "music" },
+    ]);
+    const after = await expectRunningEqualFresh("TRUNCATE category_app");
+    expect(after[0]?.cids).toEqual(["everyone", "no-music"]);
+  });
+
+  it("of an empty table writes no version", async () => {
+    const version = await latestVersion();
+    await database.sql("TRUNCATE category_app");
+    expect(await latestVersion()).toBe(version);
+  });
+
+  it("of targeting_rule, then of campaign and category together (CASCADE): one version each", async () => {
+    let version = await latestVersion();
+    await database.sql("TRUNCATE targeting_rule");
+    expect(await latestVersion()).toBe(++version);
+    const afterRules = await expectRunningEqualFresh("TRUNCATE targeting_rule");
+    expect(afterRules[3]?.cids).toEqual(["everyone", "gamers", "no-music"]);
+
+    await database.sql("TRUNCATE campaign, category CASCADE");
+    expect(await latestVersion()).toBe(++version);
+    const kinds = await database.sql<{ kind: string; n: number }>(
+      "SELECT kind::text, count(*)::int AS n FROM change_log_item WHERE version = $1 GROUP BY 1 ORDER BY 1",
+      [version],
+    );
+    expect(kinds).toEqual([
+      { kind: "CAMPAIGN_DELETED", n: 3 },
+      { kind: "CATEGORY_DELETED", n: 2 },
+    ]);
+    const empty = await expectRunningEqualFresh("TRUNCATE campaign, category CASCADE");
+    expect(empty.every((a) => a.status === 204)).toBe(true);
+  });
+});
