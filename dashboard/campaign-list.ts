@@ -208,7 +208,7 @@ export function showCampaignList(session: Session, query: URLSearchParams): View
     if (document.hidden || inFlight || rows.length === 0) return;
     if (params.sort === "SERVED_LAST_HOUR") return void load("refresh", "stats");
     try {
-      const ids = rows.map((r) => r.id);
+      const ids = rows.slice(0, MAX_REFRESH).map((r) => r.id);
       const { campaignsPage } = await session.api.query<{
         campaignsPage: CampaignPage<Pick<CampaignRow, "id" | "stats">>;
       }>(ROW_STATS, { ids, first: ids.length });

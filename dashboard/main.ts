@@ -13,12 +13,16 @@ import { type Role, Session } from "./session.ts";
 import { $ } from "./view.ts";
 
 const TOKEN_KEY = "bullseye.token";
+/** The role the stored token had: a reload starts at once, and `me` confirms it meanwhile. */
+const ROLE_KEY = "bullseye.role";
 
 let session: Session | undefined;
 
 function start(): void {
   const token = sessionStorage.getItem(TOKEN_KEY);
-  if (token) void signIn(token);
+  const role = sessionStorage.getItem(ROLE_KEY);
+  if (token && (role === "ADMIN" || role === "VIEWER")) resume(token, role);
+  else if (token) void signIn(token);
   else showSignIn();
   $("signin").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -45,15 +49,21 @@ function showSignIn(reason?: string, error?: string): void {
   $("token").focus();
 }
 
+function newSession(token: string, refused: () => string | undefined): Session {
+  return new Session(token, (message) => {
+    sessionStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(ROLE_KEY);
+    session = undefined;
+    const refusal = refused();
+    if (refusal) showSignIn(undefined, refusal);
+    else showSignIn(message);
+  });
+}
+
 async function signIn(token: string): Promise<void> {
   let established = false;
   let refusal = "Unknown token: this server does not accept it.";
-  const next = new Session(token, (message) => {
-    sessionStorage.removeItem(TOKEN_KEY);
-    session = undefined;
-    if (established) showSignIn(message);
-    else showSignIn(undefined, refusal);
-  });
+  const next = newSession(token, () => (established ? undefined : refusal));
   let role: Role;
   try {
     role = (await next.api.query<{ me: { role: Role } }>(ME)).me.role;
@@ -69,7 +79,27 @@ async function signIn(token: string): Promise<void> {
     return;
   }
   established = true;
+  establish(next, token, role);
+}
+
+/** A reload with a stored token: the page starts with the stored role while `me` confirms it. */
+function resume(token: string, role: Role): void {
+  const next = newSession(token, () => undefined);
+  establish(next, token, role);
+  next.api.query<{ me: { role: Role } }>(ME).then(
+    ({ me }) => {
+      if (me.role === role || !next.active) return;
+      next.end();
+      void signIn(token);
+    },
+    // Refused: the session has ended, saying why; unreachable: the banner says so.
+    () => undefined,
+  );
+}
+
+function establish(next: Session, token: string, role: Role): void {
   sessionStorage.setItem(TOKEN_KEY, token);
+  sessionStorage.setItem(ROLE_KEY, role);
   session = next;
   next.role = role;
   $("signin").hidden = true;
