@@ -6,6 +6,7 @@ import "./targeting.ts";
 import "./campaign.ts";
 import "./campaign-mutations.ts";
 import "./campaign-stats.ts";
+import "./campaign-page.ts";
 import "./category.ts";
 import "./delivery.ts";
 import "./explain.ts";
