@@ -2,50 +2,16 @@
 // so the filtered ids come from Postgres (id order, an index-only read) and are ordered here by the
 // hour's totals, read for all campaigns at once (stats/hour-totals.ts; ~1 s fresh, shared by requests).
 // Measured at 50k campaigns in the README's Dashboard section.
-import type { Config } from "../config.ts";
 import type { Prisma } from "../generated/prisma/client.ts";
-import { createRedisHourTotals, type HourTotals } from "../stats/hour-totals.ts";
-import { LAST_HOUR_BUCKETS, sumNewest } from "../stats/minutes.ts";
 import type { Position } from "./campaign-order.ts";
 import type { Context } from "./context.ts";
 import { unavailable } from "./errors.ts";
 
-/** One Redis reader per replica, made on first use (the GraphQL context has no slot for it). */
-const readers = new WeakMap<Config, HourTotals>();
-
-function redisReader(ctx: Context): HourTotals {
-  let reader = readers.get(ctx.config);
-  if (!reader) {
-    const made = createRedisHourTotals({
-      url: ctx.config.REDIS_URL as string,
-      cluster: ctx.config.REDIS_CLUSTER,
-      prefix: ctx.config.REDIS_PREFIX,
-    });
-    readers.set(ctx.config, made);
-    ctx.shutdown?.addEventListener("abort", () => made.close(), { once: true });
-    reader = made;
-  }
-  return reader;
-}
-
-/** Served-last-hour count by id, for the given ids. */
-async function hourTotals(ctx: Context, ids: readonly string[]): Promise<(id: string) => number> {
+/** Served-last-hour count by id: every campaign's at once from the stats store. */
+async function hourTotals(ctx: Context): Promise<(id: string) => number> {
   try {
-    if (ctx.config.REDIS_URL) {
-      const counts = await redisReader(ctx).read();
-      return (id) => counts.get(id);
-    }
-    // The in-process store (no REDIS_URL, one replica) is only readable by id: one batch for all.
-    const series = await ctx.statsLoader.loadMany(
-      ids.map((campaignId) => ({ campaignId, minutes: LAST_HOUR_BUCKETS })),
-    );
-    const totals = new Map<string, number>();
-    series.forEach((s, i) => {
-      if (s instanceof Error) throw s;
-      const n = sumNewest(s, LAST_HOUR_BUCKETS);
-      if (n > 0) totals.set(ids[i] as string, n);
-    });
-    return (id) => totals.get(id) ?? 0;
+    const counts = await ctx.stats.hourTotals();
+    return (id) => counts.get(id);
   } catch {
     throw unavailable("delivery stats are unavailable (Redis); order by another field or try again");
   }
@@ -66,7 +32,7 @@ export async function servedPage(
 ): Promise<ServedPage> {
   const rows = await ctx.db.campaign.findMany({ where, select: { id: true }, orderBy: { id: "asc" } });
   const ids = rows.map((row) => row.id);
-  const served = await hourTotals(ctx, ids);
+  const served = await hourTotals(ctx);
   // Served ones first by count (a stable sort keeps the database's id order among equal counts), then
   // the rest in id order: the total order this page walks.
   const withCounts: Position[] = [];

@@ -70,6 +70,8 @@ export interface Context {
   loaders: Loaders;
   /** Campaign.stats reads, batched per request (one Redis round trip). */
   readonly statsLoader: StatsLoader;
+  /** The delivery stats store itself (whole-catalog reads: hour totals). */
+  readonly stats: StatsStore;
   readonly forecasts?: Forecaster;
 }
 
@@ -96,6 +98,7 @@ export function createContext(deps: GraphQLDeps, role: Role): Context {
     afterCommit: (version) => deps.afterCommit(version),
     loaders: createLoaders(deps.db),
     statsLoader: createStatsLoader(deps.stats),
+    stats: deps.stats,
     forecasts: deps.forecasts,
   };
 }

@@ -7,7 +7,7 @@
 // only the newest buckets are read on every refresh, summed in Redis (one script call, one reply).
 // Counts flushed late (after a Redis outage) reach the sum when a kept bucket is read again, at most
 // REREAD_MS later.
-import { Cluster, Redis, type RedisOptions } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import { LAST_HOUR_BUCKETS, minuteOf } from "./minutes.ts";
 
 /** Buckets this close to the current minute (inclusive) are read again on every refresh. */
@@ -32,17 +32,7 @@ export interface HourCounts {
   get(id: string): number;
 }
 
-export interface HourTotals {
-  read(now?: number): Promise<HourCounts>;
-  close(): void;
-}
-
-export interface HourTotalsOptions {
-  url: string;
-  cluster: boolean;
-  /** REDIS_PREFIX: buckets are `<prefix>{stats}:<minute>`, as redis-store.ts writes them. */
-  prefix: string;
-}
+export type HourTotals = (now?: number) => Promise<HourCounts>;
 
 const toMap = (flat: (string | number)[]): Map<string, number> => {
   const map = new Map<string, number>();
@@ -50,17 +40,8 @@ const toMap = (flat: (string | number)[]): Map<string, number> => {
   return map;
 };
 
-export function createRedisHourTotals({ url, cluster, prefix }: HourTotalsOptions): HourTotals {
-  const options: RedisOptions = {
-    maxRetriesPerRequest: 1,
-    // Created on first use: the first command waits for the connection (bounded by commandTimeout).
-    enableOfflineQueue: true,
-    commandTimeout: 2_000,
-    retryStrategy: (attempt) => Math.min(50 * attempt, 1_000),
-  };
-  const redis = cluster ? new Cluster([url], { redisOptions: options }) : new Redis(url, options);
-  redis.on("error", () => undefined);
-  const key = (minute: number) => `${prefix}{stats}:${minute}`;
+/** Hour totals over the store's own connection; `key` names a minute's bucket as the store writes it. */
+export function createRedisHourTotals(redis: Redis | Cluster, key: (minute: number) => string): HourTotals {
   /** Settled buckets in the window, and their sum. */
   const settled = new Map<number, { counts: Map<string, number>; readAt: number }>();
   const settledSum = new Map<string, number>();
@@ -108,26 +89,21 @@ export function createRedisHourTotals({ url, cluster, prefix }: HourTotalsOption
     return { get: (id) => (settledSum.get(id) ?? 0) + (newestCounts.get(id) ?? 0) };
   }
 
-  return {
-    read(now = Date.now()) {
-      // One refresh at a time (they update the running sum); requests meanwhile share it.
-      if (!last || (last.done && now - last.at > FRESH_MS)) {
-        const entry = { at: now, counts: refresh(now), done: false };
-        last = entry;
-        entry.counts.then(
-          () => {
-            entry.done = true;
-          },
-          () => {
-            // A failed read is not shared: the next request tries again.
-            if (last === entry) last = undefined;
-          },
-        );
-      }
-      return last.counts;
-    },
-    close() {
-      redis.disconnect();
-    },
+  return (now = Date.now()) => {
+    // One refresh at a time (they update the running sum); requests meanwhile share it.
+    if (!last || (last.done && now - last.at > FRESH_MS)) {
+      const entry = { at: now, counts: refresh(now), done: false };
+      last = entry;
+      entry.counts.then(
+        () => {
+          entry.done = true;
+        },
+        () => {
+          // A failed read is not shared: the next request tries again.
+          if (last === entry) last = undefined;
+        },
+      );
+    }
+    return last.counts;
   };
 }
