@@ -13,6 +13,7 @@ import { createGraphQLHandler, createGraphQLWebSocket } from "../schema/yoga.ts"
 import { createDeliveryStats, type DeliveryStats } from "../stats/stats.ts";
 import { type Bus, createBus } from "../sync/bus.ts";
 import { ChangeFeed } from "../sync/change-feed.ts";
+import { createForecaster } from "../sync/forecasts.ts";
 import { IndexSync } from "../sync/index-sync.ts";
 import { createPropagation } from "../sync/propagation.ts";
 import { joinReplicas, type Presence } from "../sync/replica-presence.ts";
@@ -87,6 +88,7 @@ export async function wireServices(
   });
   const reads = new ReadRouter(database.api, replicaDb, log, { onRoute: metrics.graphqlRead });
   const graphql = createGraphQLHandler({
+    forecasts: createForecaster({ bus, sync, replicaId: config.REPLICA_ID, log }),
     db: database.api,
     writeDb: database.writes,
     feed: new ChangeFeed(database.api, sync, log.child({ component: "change-feed" })),

@@ -5,6 +5,7 @@ import type { Logger } from "../logger.ts";
 import { createStatsLoader, type StatsLoader } from "../stats/loader.ts";
 import { createMemoryStatsStore, type StatsStore } from "../stats/store.ts";
 import type { ChangeFeed } from "../sync/change-feed.ts";
+import type { Forecaster } from "../sync/forecasts.ts";
 import type { IndexSync } from "../sync/index-sync.ts";
 import type { ReplicaRegistry, ReplicaState } from "../sync/replicas.ts";
 import { createLoaders, type Loaders } from "./loaders.ts";
@@ -47,6 +48,8 @@ export interface GraphQLDeps {
   stats?: StatsStore;
   /** The database a query (read-only operation) reads: the read replica when fresh enough. Absent → `db`. */
   readDatabase?: () => Promise<Db>;
+  /** Reach forecasts from every replica's traffic sample; absent → forecast answers UNAVAILABLE. */
+  forecasts?: Forecaster;
 }
 
 export interface Context {
@@ -67,6 +70,9 @@ export interface Context {
   loaders: Loaders;
   /** Campaign.stats reads, batched per request (one Redis round trip). */
   readonly statsLoader: StatsLoader;
+  /** The delivery stats store itself (whole-catalog reads: hour totals). */
+  readonly stats: StatsStore;
+  readonly forecasts?: Forecaster;
 }
 
 export function createContext(deps: GraphQLDeps, role: Role): Context {
@@ -92,6 +98,8 @@ export function createContext(deps: GraphQLDeps, role: Role): Context {
     afterCommit: (version) => deps.afterCommit(version),
     loaders: createLoaders(deps.db),
     statsLoader: createStatsLoader(deps.stats),
+    stats: deps.stats,
+    forecasts: deps.forecasts,
   };
 }
 

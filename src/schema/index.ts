@@ -6,8 +6,11 @@ import "./targeting.ts";
 import "./campaign.ts";
 import "./campaign-mutations.ts";
 import "./campaign-stats.ts";
+import "./campaign-page.ts";
 import "./category.ts";
 import "./delivery.ts";
+import "./explain.ts";
+import "./forecast.ts";
 import "./rule-change.ts";
 import "./me.ts";
 

@@ -34,11 +34,15 @@ export interface Bus {
   onReplica(handler: (message: ReplicaMessage) => void): Promise<void>;
   /** Called after Redis comes back: messages may have been missed meanwhile. */
   onReconnect(handler: () => void): void;
+  /** Any other topic between replicas (forecast requests and replies…), under the same prefix. */
+  publish(topic: string, payload: unknown): void;
+  subscribe<T>(topic: string, handler: (message: T) => void): void;
   close(): Promise<void>;
 }
 
 export function createBus(config: Config, log: Logger): Bus {
   const channel = {
+    prefix: config.REDIS_PREFIX,
     change: `${config.REDIS_PREFIX}changes`,
     replica: `${config.REDIS_PREFIX}replicas`,
   };
@@ -139,7 +143,7 @@ export function createBus(config: Config, log: Logger): Bus {
 
 function engineBus(
   engine: PubSubEngine,
-  channel: { change: string; replica: string },
+  channel: { prefix: string; change: string; replica: string },
   redis: boolean,
   connected: () => boolean,
   onReconnect: (handler: () => void) => void,
@@ -169,6 +173,8 @@ function engineBus(
       subscribe(channel.replica, handler);
     },
     onReconnect,
+    publish: (topic, payload) => publish(`${channel.prefix}${topic}`, payload),
+    subscribe: (topic, handler) => subscribe(`${channel.prefix}${topic}`, handler),
     close,
   };
 }

@@ -39,10 +39,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const logs: unknown[] = [];
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`server did not listen in time: ${JSON.stringify(logs)}`)),
-      options.timeoutMs ?? 30_000,
-    );
+    const timer = setTimeout(() => {
+      // Never leave a server behind: one that did not listen is stopped before the test fails.
+      child.kill("SIGKILL");
+      reject(new Error(`server did not listen in time: ${JSON.stringify(logs)}`));
+    }, options.timeoutMs ?? 30_000);
     const onLine = (line: string) => {
       let entry: unknown = line;
       try {
