@@ -40,10 +40,13 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
   const phaseOf = () => String(readiness.check().detail.reason ?? "starting");
   const server = createApp({
     log,
-    // Null until the index is loaded: delivery answers 503 meanwhile.
+    // The index sync's snapshot (null until loaded: delivery answers 503 meanwhile) and traffic sample.
     index: {
       get snapshot() {
         return services?.sync.snapshot ?? null;
+      },
+      get traffic() {
+        return services?.sync.traffic;
       },
     },
     readiness: () => readiness.check(),
