@@ -140,7 +140,7 @@ export function reachEstimate(session: Session, options: ReachOptions): ReachEst
         figure("reach-replicas", "replicas answered", count(f.replicasAnswered)),
       ),
       h("p", { class: "muted small" }, `From ${count(f.sampledRequests)} sampled requests.`),
-      h("h4", {}, "Overlaps with"),
+      h("h4", {}, "Overlaps with ", h("span", { class: "small" }, "(share of these requests they match too)")),
       f.overlaps.length
         ? h(
             "ul",
@@ -167,7 +167,13 @@ export function reachEstimate(session: Session, options: ReachOptions): ReachEst
               ),
             ),
           )
-        : h("p", { class: "muted small", id: "reach-overlaps-none" }, "No active campaign matches the same requests."),
+        : h(
+            "p",
+            { class: "muted small", id: "reach-overlaps-none" },
+            f.matchingShare === 0
+              ? "None: the draft matches none of the sampled requests."
+              : "No active campaign matches the same requests.",
+          ),
     );
   }
 

@@ -5,7 +5,7 @@
 // overlaps and marks an invalid value without breaking the editor; both fit a 390 px screen.
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Page, Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildDashboard } from "../../scripts/build-dashboard.ts";
 import {
@@ -275,6 +275,17 @@ describe("the editor's reach estimate", () => {
       "#/campaign/no-spotify",
     );
     expect(await text(page.locator('#reach-overlaps li[data-cid="us-ca"]'))).toContain("this one, as saved");
+    // A link opens that campaign in a new tab of the same session; the draft stays open here.
+    const [popup] = await Promise.all([
+      page.waitForEvent("popup"),
+      page.click('#reach-overlaps li[data-cid="no-spotify"] a'),
+    ]);
+    try {
+      await waitForText(popup.locator("#campaign-id"), "no-spotify");
+    } finally {
+      await popup.close();
+    }
+    expect(await page.locator("#editor").isVisible()).toBe(true);
     await mkdir(ARTIFACTS, { recursive: true });
     await page.locator("#reach").screenshot({ path: path.join(ARTIFACTS, "insights-reach.png") });
   });
@@ -288,6 +299,34 @@ describe("the editor's reach estimate", () => {
     await removeCountry("CA");
     await expectShareOf(page, ["DE"]);
     expect(await page.locator("#reach.loading").count()).toBe(0);
+  });
+
+  it("a newer draft supersedes the estimate in flight: aborted, its answer never shown", async () => {
+    const forecasts: Request[] = [];
+    let secondSent: () => void = () => undefined;
+    const second = new Promise<void>((resolve) => {
+      secondSent = resolve;
+    });
+    await page.route("**/graphql", async (route) => {
+      const request = route.request();
+      if ((request.postData() ?? "").includes("query Forecast")) {
+        forecasts.push(request);
+        // The first is held until the next draft's request is out.
+        if (forecasts.length === 1) await second;
+        else secondSent();
+      }
+      await route.continue().catch(() => undefined);
+    });
+    try {
+      await addCountry("France");
+      await expect.poll(() => forecasts.length, { message: "the estimate for DE + France was asked" }).toBe(1);
+      await removeCountry("France");
+      await expect.poll(() => forecasts.length, { message: "the estimate for DE alone was asked" }).toBe(2);
+      await expectShareOf(page, ["DE"]);
+      expect(forecasts[0]?.failure()?.errorText, "the superseded request was aborted").toBeTruthy();
+    } finally {
+      await page.unroute("**/graphql");
+    }
   });
 
   it("marks an invalid country inline and keeps the editor working", async () => {
