@@ -149,21 +149,25 @@ export function reachEstimate(session: Session, options: ReachOptions): ReachEst
               h(
                 "li",
                 { "data-cid": o.campaign.id },
-                h(
-                  "a",
-                  {
-                    href: `#/campaign/${encodeURIComponent(o.campaign.id)}`,
-                    target: "_blank",
-                    rel: "opener",
-                    title: "Opens in a new tab: your edits stay here",
-                  },
-                  h("span", { class: "mono" }, o.campaign.id),
-                  o.campaign.name !== o.campaign.id ? h("span", { class: "muted" }, ` ${o.campaign.name}`) : null,
-                ),
-                o.campaign.id === options.campaignId
-                  ? h("span", { class: "muted small" }, " (this one, as saved)")
-                  : null,
                 h("span", { class: "overlap-share" }, percent(o.share)),
+                h(
+                  "span",
+                  { class: "overlap-who" },
+                  h(
+                    "a",
+                    {
+                      href: `#/campaign/${encodeURIComponent(o.campaign.id)}`,
+                      target: "_blank",
+                      rel: "opener",
+                      title: "Opens in a new tab: your edits stay here",
+                    },
+                    h("span", { class: "mono" }, o.campaign.id),
+                    o.campaign.name !== o.campaign.id ? h("span", { class: "muted" }, ` ${o.campaign.name}`) : null,
+                  ),
+                  o.campaign.id === options.campaignId
+                    ? h("span", { class: "muted small" }, " (this one, as saved)")
+                    : null,
+                ),
               ),
             ),
           )

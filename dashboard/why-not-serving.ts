@@ -49,11 +49,12 @@ function startingDevice(session: Session, targeting: Targeting): Device {
   };
 }
 
-const PROBLEMS: Record<string, string> = {
-  missing: "required",
-  invalid: "not valid here",
-};
-const COUNTRY_PROBLEM = "not an ISO 3166-1 alpha-2 code or English country name";
+/** The server's field problems (`missing`, `invalid`) in words. */
+function problemText(name: keyof Device, problem: string): string {
+  if (problem === "missing") return "required";
+  if (problem !== "invalid") return problem;
+  return name === "country" ? "not an ISO 3166-1 alpha-2 code or English country name" : `not a valid ${name}`;
+}
 
 export interface WhyBox {
   el: HTMLElement;
@@ -104,12 +105,7 @@ export function whyNotServing(session: Session, campaign: Asked & { revision: nu
     for (const [name, error] of errors) {
       const problem = fields[name];
       error.hidden = problem === undefined;
-      error.textContent =
-        problem === undefined
-          ? ""
-          : name === "country" && problem === "invalid"
-            ? COUNTRY_PROBLEM
-            : (PROBLEMS[problem] ?? problem);
+      error.textContent = problem === undefined ? "" : problemText(name as keyof Device, problem);
       const control = form.elements.namedItem(name) as HTMLInputElement;
       if (problem === undefined) control.removeAttribute("aria-invalid");
       else control.setAttribute("aria-invalid", "true");
