@@ -218,6 +218,16 @@ describe("why not serving?", () => {
     expect(await page.inputValue("#why-country")).toBe("CA");
     await page.click("#toggle-status");
     await waitForText(page.locator("#why-verdict"), "Serving this device now");
+    // A change made elsewhere reloads the page: the box stays as it is, the focus in it.
+    await page.focus("#why-app");
+    const revision = await text(page.locator("#campaign-revision"));
+    const changed = await gql(
+      `mutation { updateCampaign(id: "us-ca", input: { priority: 3 }) { campaign { revision } } }`,
+    );
+    await waitForText(page.locator("#campaign-revision"), `revision ${changed.data?.updateCampaign.campaign.revision}`);
+    expect(revision).not.toBe(await text(page.locator("#campaign-revision")));
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("why-app");
+    expect(await page.inputValue("#why-country")).toBe("CA");
   });
 
   it("works for a viewer too", async () => {
