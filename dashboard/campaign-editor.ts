@@ -2,6 +2,7 @@
 // os, categories × include/exclude), flight and priority. An update sends only what was changed, with
 // expectedRevision; the server's BAD_USER_INPUT `extensions.fields` are shown next to their fields, and a
 // CONFLICT opens the conflict view: what the other change did, then reload theirs or overwrite with mine.
+// Below the rules, a live reach estimate of the draft (reach-estimate.ts).
 import { ApiError } from "./api.ts";
 import { describeChanges } from "./diff.ts";
 import { DIMENSIONS } from "./format.ts";
@@ -16,6 +17,7 @@ import {
   type Targeting,
   UPDATE,
 } from "./queries.ts";
+import { reachEstimate } from "./reach-estimate.ts";
 import { type RulesInput, rulesInput } from "./rules-input.ts";
 import type { Session } from "./session.ts";
 import { button, h, setChildren } from "./view.ts";
@@ -83,9 +85,11 @@ export function campaignEditor(session: Session, options: EditorOptions): Editor
       "clear",
       () => {
         input.value = "";
+        reach.schedule();
       },
       { class: "btn btn-ghost btn-small" },
     );
+  for (const flightInput of [startsAt, endsAt]) flightInput.addEventListener("input", () => reach.schedule());
 
   const rules = new Map<string, RulesInput>();
   const ruleRows = DIMENSIONS.map(([key, , plural]) =>
@@ -95,9 +99,10 @@ export function campaignEditor(session: Session, options: EditorOptions): Editor
       h("span", { class: "rule-dim" }, plural),
       MODES.map((mode) => {
         const path = `input.targeting.${mode}.${key}`;
-        const input = rulesInput(`rules-${mode}-${key}`, `${mode} ${plural}`, base?.targeting[mode][key] ?? [], () =>
-          clearError(path),
-        );
+        const input = rulesInput(`rules-${mode}-${key}`, `${mode} ${plural}`, base?.targeting[mode][key] ?? [], () => {
+          clearError(path);
+          reach.schedule();
+        });
         rules.set(path, input);
         return h(
           "div",
@@ -108,6 +113,42 @@ export function campaignEditor(session: Session, options: EditorOptions): Editor
       }),
     ),
   );
+
+  /** Flight bounds as in the form; untouched, a bound keeps its stored value exactly (milliseconds included). */
+  const bound = (input: HTMLInputElement, stored: string | null | undefined) =>
+    input.value === toInput(stored ?? null) ? (stored ?? null) : fromInput(input.value);
+
+  /** Error spans the estimate marked (a flight bound): cleared once a draft is valid again. */
+  const estimateMarks = new Set<string>();
+  const reach = reachEstimate(session, {
+    campaignId: base?.id,
+    draft: () => ({
+      targeting: targetingDraft((input) => input.current()),
+      startsAt: bound(startsAt, base?.startsAt),
+      endsAt: bound(endsAt, base?.endsAt),
+    }),
+    invalid: (fields) => {
+      for (const path of estimateMarks) clearError(path);
+      estimateMarks.clear();
+      const byRules = new Map<string, Map<number, string>>();
+      for (const [path, message] of Object.entries(fields)) {
+        const rule = /^(targeting\.(?:include|exclude)\.\w+)\.(\d+)$/.exec(path);
+        const input = rule?.[1] ? `input.${rule[1]}` : "";
+        if (rule && rules.has(input)) {
+          const marks = byRules.get(input) ?? new Map<number, string>();
+          marks.set(Number(rule[2]), message);
+          byRules.set(input, marks);
+        } else if (path === "startsAt" || path === "endsAt") {
+          const el = errorsAt.get(`input.${path}`);
+          if (!el) continue;
+          el.textContent = message;
+          el.hidden = false;
+          estimateMarks.add(`input.${path}`);
+        }
+      }
+      for (const [path, marks] of byRules) rules.get(path)?.setErrors(marks);
+    },
+  });
 
   const save = h(
     "button",
@@ -161,6 +202,7 @@ export function campaignEditor(session: Session, options: EditorOptions): Editor
       ruleRows,
       h("span", { class: "field-error", "data-error-for": "input.targeting", hidden: true }),
     ),
+    reach.el,
     h(
       "div",
       { class: "form-actions" },
@@ -219,13 +261,16 @@ export function campaignEditor(session: Session, options: EditorOptions): Editor
     form.querySelector<HTMLElement>('[aria-invalid="true"], .chip.invalid')?.scrollIntoView({ block: "center" });
   }
 
-  const targetingDraft = (): Targeting => {
+  function targetingDraft(read = (input: RulesInput) => input.values()): Targeting {
     const side = (mode: (typeof MODES)[number]) =>
       Object.fromEntries(
-        DIMENSIONS.map(([key]) => [key, rules.get(`input.targeting.${mode}.${key}`)?.values() ?? []]),
+        DIMENSIONS.map(([key]) => {
+          const input = rules.get(`input.targeting.${mode}.${key}`);
+          return [key, input ? read(input) : []];
+        }),
       ) as unknown as DimensionValues;
     return { include: side("include"), exclude: side("exclude") };
-  };
+  }
 
   /** The form as a campaign state (priority as typed, so a bad one reaches the server's validation). */
   function draft(): CampaignState & { priorityText: string } {
@@ -237,10 +282,8 @@ export function campaignEditor(session: Session, options: EditorOptions): Editor
       status: status.value as Status,
       priority: Number(priority.value.trim()),
       priorityText: priority.value.trim(),
-      // Untouched, a bound keeps its stored value exactly (milliseconds included).
-      startsAt:
-        startsAt.value === toInput(base?.startsAt ?? null) ? (base?.startsAt ?? null) : fromInput(startsAt.value),
-      endsAt: endsAt.value === toInput(base?.endsAt ?? null) ? (base?.endsAt ?? null) : fromInput(endsAt.value),
+      startsAt: bound(startsAt, base?.startsAt),
+      endsAt: bound(endsAt, base?.endsAt),
       targeting: targetingDraft(),
       revision: base?.revision ?? 0,
       updatedAt: base?.updatedAt ?? "",
@@ -413,6 +456,7 @@ export function campaignEditor(session: Session, options: EditorOptions): Editor
     endsAt.value = toInput(c.endsAt);
     for (const mode of MODES)
       for (const [key] of DIMENSIONS) rules.get(`input.targeting.${mode}.${key}`)?.set(c.targeting[mode][key]);
+    reach.schedule();
   }
 
   function applyDraft(input: Record<string, unknown>): void {
@@ -427,6 +471,7 @@ export function campaignEditor(session: Session, options: EditorOptions): Editor
     if (targeting)
       for (const mode of MODES)
         for (const [key] of DIMENSIONS) rules.get(`input.targeting.${mode}.${key}`)?.set(targeting[mode][key]);
+    reach.schedule();
   }
 
   form.addEventListener("submit", (event) => {

@@ -107,19 +107,35 @@ export function showCampaignPage(session: Session, id: string): View {
     );
   }
 
+  /** Each section's card and what it drew last: redrawn in place, a section's own state kept. */
+  const drawn = new Map<string, { card: HTMLElement; content?: HTMLElement }>();
+
   function drawSections(): void {
     if (!campaign) return;
     const c = campaign;
-    body.replaceChildren(
-      ...campaignSections.map((section) =>
-        h(
+    const cards = campaignSections.map((section) => {
+      let slot = drawn.get(section.id);
+      if (!slot) {
+        const card = h(
           "section",
           { class: "card", "data-section": section.id },
           h("div", { class: "card-head" }, h("h2", {}, section.title)),
-          section.render(c, session),
-        ),
-      ),
-    );
+        );
+        slot = { card };
+        drawn.set(section.id, slot);
+      }
+      const content = section.render(c, session, slot.content);
+      if (content !== slot.content) {
+        if (slot.content) slot.content.replaceWith(content);
+        else slot.card.append(content);
+        slot.content = content;
+      }
+      return slot.card;
+    });
+    // Only when the cards are not there already (first draw, after the editor): moving a card would
+    // take the focus from an input in it.
+    if (cards.length !== body.children.length || cards.some((card, i) => body.children[i] !== card))
+      body.replaceChildren(...cards);
   }
 
   function message(text: string, kind: "error" | "notice" = "notice"): void {

@@ -1,11 +1,14 @@
 // The sections of a campaign page, in order. A section names the Campaign fields it needs (merged into
 // the page's one query) and draws itself from the answer; a new one (history, "Why not serving?") is one
-// more entry here, with its own module if it needs more than a render.
+// more entry here, with its own module if it needs more than a render. A section with state of its own
+// (inputs, an answer) gets back the element it drew last time and returns it, updated: the page keeps
+// it in place, so a reload neither clears it nor takes the focus away.
 
 import { count, DIMENSIONS, deliveryState, flight, utc } from "./format.ts";
 import type { CampaignState, CampaignStats } from "./queries.ts";
 import type { Session } from "./session.ts";
 import { chips, h, sparkline } from "./view.ts";
+import { type WhyBox, whyNotServing } from "./why-not-serving.ts";
 
 /** The page's campaign: its state, when it was made, its stats, and whatever sections asked for. */
 export interface CampaignDetail extends CampaignState {
@@ -19,7 +22,8 @@ export interface CampaignSection {
   title: string;
   /** A selection on Campaign, e.g. "stats { servedLastHour }". */
   fields: string;
-  render(campaign: CampaignDetail, session: Session): HTMLElement;
+  /** `previous`: what this section returned on the page's last draw (same campaign), if anything. */
+  render(campaign: CampaignDetail, session: Session, previous?: HTMLElement): HTMLElement;
 }
 
 const deliverySection: CampaignSection = {
@@ -115,4 +119,22 @@ const flightSection: CampaignSection = {
   },
 };
 
-export const campaignSections: CampaignSection[] = [deliverySection, targetingSection, flightSection];
+const whyBoxes = new WeakMap<HTMLElement, WhyBox>();
+
+const whySection: CampaignSection = {
+  id: "why",
+  title: "Why not serving?",
+  fields: "",
+  render(c, session, previous) {
+    const kept = previous && whyBoxes.get(previous);
+    if (kept) {
+      kept.update({ campaignId: c.id, targeting: c.targeting, revision: c.revision });
+      return kept.el;
+    }
+    const box = whyNotServing(session, { campaignId: c.id, targeting: c.targeting, revision: c.revision });
+    whyBoxes.set(box.el, box);
+    return box.el;
+  },
+};
+
+export const campaignSections: CampaignSection[] = [deliverySection, whySection, targetingSection, flightSection];

@@ -16,12 +16,10 @@ export function startDevice(session: Session): void {
   const submit = async (event: Event) => {
     event.preventDefault();
     const value = (id: string) => $<HTMLInputElement>(id).value;
+    const device = { app: value("device-app"), os: value("device-os"), country: value("device-country") };
+    session.lastDevice = device;
     try {
-      const { delivery } = await session.api.query<DeliveryAnswer>(DELIVERY, {
-        app: value("device-app"),
-        os: value("device-os"),
-        country: value("device-country"),
-      });
+      const { delivery } = await session.api.query<DeliveryAnswer>(DELIVERY, { ...device });
       out.replaceChildren(
         h("p", { class: "muted small" }, `index v${delivery.version}: ${delivery.ads.length || "no"} ads`),
         h(

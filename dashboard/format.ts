@@ -60,3 +60,25 @@ export function targetingSummary(t: Targeting, perDimension = 3): string {
   }
   return parts.length ? parts.join(" · ") : "everyone";
 }
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** "1 Jan 2099 00:00 UTC": a flight bound in a sentence. */
+export function day(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const time = d.toISOString().slice(11, 16);
+  return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${time} UTC`;
+}
+
+const percentFormat = new Intl.NumberFormat("en-US", { style: "percent", maximumFractionDigits: 1 });
+
+/** 0.125 → "12.5%"; a share too small to show as 0.1% is "<0.1%", never a misleading "0%". */
+export const percent = (share: number): string => (share > 0 && share < 0.0005 ? "<0.1%" : percentFormat.format(share));
+
+/** "a, b, c" or "a, b, c … +7 more" (of `total` when the values shown are a prefix of a longer list). */
+export function someOf(values: readonly string[], max = 8, total = values.length): string {
+  const shown = values.slice(0, max).join(", ");
+  const rest = Math.max(total, values.length) - Math.min(max, values.length);
+  return rest > 0 ? `${shown} … +${count(rest)} more` : shown;
+}

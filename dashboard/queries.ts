@@ -139,3 +139,37 @@ export interface CampaignChange {
   propagated: boolean;
   campaign: CampaignState | null;
 }
+
+export type MatchReason =
+  | "PAUSED"
+  | "NOT_STARTED"
+  | "ENDED"
+  | `${"APP" | "COUNTRY" | "OS" | "CATEGORY"}_${"NOT_INCLUDED" | "EXCLUDED"}`;
+
+export interface Explanation {
+  version: number;
+  request: { app: string; os: string; country: string; categories: string[] };
+  campaigns: { matched: boolean; reasons: { reason: MatchReason; values: string[] }[] }[];
+}
+
+/** Why one campaign does (not) serve a device, from the replica's index: "Why not serving?". */
+export const EXPLAIN = `query Explain($app: String!, $os: String!, $country: String!, $ids: [ID!]) {
+  explainDelivery(app: $app, os: $os, country: $country, campaignIds: $ids) {
+    version request { app os country categories } campaigns { matched reasons { reason values } }
+  }
+}`;
+
+export interface Forecast {
+  sampledRequests: number;
+  matchingShare: number;
+  requestsPerHour: number;
+  replicasAnswered: number;
+  overlaps: { campaign: { id: string; name: string }; share: number }[];
+}
+
+/** Reach of draft targeting over the last hour's traffic (nothing saved): the editor's estimate. */
+export const FORECAST = `query Forecast($targeting: TargetingInput!, $startsAt: DateTime, $endsAt: DateTime) {
+  forecast(targeting: $targeting, startsAt: $startsAt, endsAt: $endsAt) {
+    sampledRequests matchingShare requestsPerHour replicasAnswered overlaps { campaign { id name } share }
+  }
+}`;

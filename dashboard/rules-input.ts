@@ -9,7 +9,10 @@ const SHOWN = 200;
 
 export interface RulesInput {
   el: HTMLElement;
+  /** The values, what is typed in the box included (it becomes a chip). */
   values(): string[];
+  /** The chips only, leaving what is being typed alone (the live estimate reads this). */
+  current(): string[];
   set(values: readonly string[]): void;
   /** Marks values by index (from `extensions.fields`); an empty map clears the marks. */
   setErrors(errors: Map<number, string>): void;
@@ -112,6 +115,7 @@ export function rulesInput(id: string, label: string, initial: readonly string[]
       addTyped();
       return [...values];
     },
+    current: () => [...values],
     set(next) {
       values = [...next];
       errors = new Map();

@@ -23,6 +23,13 @@ interface Events {
 
 type Listener<T> = (value: T) => void;
 
+/** A device as typed in "Try a device" or "Why not serving?". */
+export interface Device {
+  app: string;
+  os: string;
+  country: string;
+}
+
 export class Session {
   readonly api: Api;
   readonly cache = new CampaignCache();
@@ -30,6 +37,8 @@ export class Session {
   /** When the replica last answered anything. */
   lastContact = Date.now();
   reachable = true;
+  /** The device last tried or explained: the next "Why not serving?" box starts with it. */
+  lastDevice: Device | undefined;
   private readonly ended = new AbortController();
   private readonly listeners = new Map<keyof Events, Set<Listener<never>>>();
   private readonly timers = new Set<ReturnType<typeof setInterval>>();

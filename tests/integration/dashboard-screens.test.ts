@@ -1,7 +1,8 @@
 // The dashboard on a real catalog (12,000 campaigns) and real screens (390, 768 and 1440 px wide), in
-// Debian's Chromium: nothing wider than the screen and every control within reach; search, filters and
-// paging on the server; an edit round-trip through a validation error and a conflict; create and
-// delete. Screenshots of each width go to .artifacts/ (and to docs/ with UPDATE_DOCS_SCREENSHOTS=1).
+// Debian's Chromium: nothing wider than the screen and every control within reach (the campaign page with
+// "Why not serving?" answered, the editor with its reach estimate); search, filters and paging on the
+// server; an edit round-trip through a validation error and a conflict; create and delete. Screenshots
+// of each width go to .artifacts/ (and to docs/ with UPDATE_DOCS_SCREENSHOTS=1).
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
@@ -83,8 +84,10 @@ async function openPage(width: number, height: number): Promise<Page> {
   return page;
 }
 
-async function screenshot(page: Page, name: string): Promise<void> {
+/** The top of the page, or scrolled just enough to show `show` whole. */
+async function screenshot(page: Page, name: string, show?: string): Promise<void> {
   await page.evaluate(() => window.scrollTo(0, 0));
+  if (show) await page.locator(show).evaluate((el) => el.scrollIntoView({ block: "nearest" }));
   await mkdir(path.join(ROOT, ".artifacts"), { recursive: true });
   await page.screenshot({ path: path.join(ROOT, ".artifacts", name) });
   if (process.env.UPDATE_DOCS_SCREENSHOTS) await page.screenshot({ path: path.join(ROOT, "docs", name) });
@@ -108,16 +111,34 @@ describe.each(SCREENS)("at $width px", ({ width, height }) => {
       await page.locator("#campaign-rows .crow a.cid").first().click();
       await page.locator("#campaign-name").waitFor();
       expect(await horizontalOverflow(page)).toBe(0);
-      for (const control of ["#edit", "#toggle-status", "#delete", "#back"]) {
+      for (const control of ["#edit", "#toggle-status", "#delete", "#back", "#why-submit"]) {
         await page.locator(control).click({ trial: true });
       }
+      // "Why not serving?" for a device outside its rules: the reasons in words.
+      await page.fill("#why-app", "com.big.app1");
+      await page.fill("#why-os", "ios");
+      await page.fill("#why-country", "United States");
+      await page.click("#why-submit");
+      await page.locator("#why-verdict").waitFor();
+      expect(await horizontalOverflow(page)).toBe(0);
+      expect(await controlsOffScreen(page)).toEqual([]);
+      await screenshot(page, `dashboard-campaign-${width}.png`, '[data-section="why"]');
       await page.click("#edit");
       await page.locator("#editor").waitFor();
       expect(await horizontalOverflow(page)).toBe(0);
       expect(await controlsOffScreen(page)).toEqual([]);
       await page.locator("#save").click({ trial: true });
       await page.locator("#rules-include-countries").click({ trial: true });
-      await screenshot(page, `dashboard-editor-${width}.png`);
+      // The live reach estimate of the draft (200 requests were sent): without its app list, its
+      // countries (CN, GR, UA) match some of them, as other campaigns do.
+      await page.locator("#reach-share").waitFor({ timeout: 15_000 });
+      const appChips = page.locator('[data-rules="rules-include-apps"] button.chip-remove');
+      while ((await appChips.count()) > 0) await appChips.first().click();
+      await page.locator("#reach-overlaps li").first().waitFor({ timeout: 15_000 });
+      await page.locator("#reach.loading").waitFor({ state: "detached" });
+      expect(await horizontalOverflow(page)).toBe(0);
+      expect(await controlsOffScreen(page)).toEqual([]);
+      await screenshot(page, `dashboard-editor-${width}.png`, "#reach");
     } finally {
       await page.close();
     }
