@@ -40,9 +40,11 @@ CREATE TABLE "api_key" (
     "secret_hash" TEXT NOT NULL,
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "created_by" TEXT NOT NULL,
+    "created_reason" TEXT,
     "last_used_at" TIMESTAMPTZ(3),
     "revoked_at" TIMESTAMPTZ(3),
     "revoked_by" TEXT,
+    "revoked_reason" TEXT,
 
     CONSTRAINT "api_key_pkey" PRIMARY KEY ("id")
 );
