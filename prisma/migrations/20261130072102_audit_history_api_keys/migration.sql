@@ -3,10 +3,10 @@ CREATE TYPE "ApiKeyRole" AS ENUM ('ADMIN', 'VIEWER');
 
 -- AlterTable
 -- Versions written before this migration have no known actor: a constant default marks them 'unknown'
--- without rewriting the table; later ones default to the SQL user (the API names its key instead).
+-- without rewriting the table; bullseye_tx_version() names the actor of every later one.
 ALTER TABLE "change_log" ADD COLUMN     "actor" TEXT NOT NULL DEFAULT 'unknown',
 ADD COLUMN     "reason" TEXT;
-ALTER TABLE "change_log" ALTER COLUMN "actor" SET DEFAULT ('sql:'::text || CURRENT_USER);
+ALTER TABLE "change_log" ALTER COLUMN "actor" DROP DEFAULT;
 
 -- CreateTable
 CREATE TABLE "campaign_revision" (
@@ -69,10 +69,15 @@ CREATE UNIQUE INDEX "api_key_name_key" ON "api_key"("name");
 -- CreateIndex
 CREATE UNIQUE INDEX "api_key_secret_hash_key" ON "api_key"("secret_hash");
 
+-- The commit hook of history (below) lives in its own schema: Prisma's schema describer cannot read a
+-- constraint trigger (pg_constraint type 't') and only describes "public".
+CREATE SCHEMA bullseye_internal;
+CREATE TABLE bullseye_internal.pending_revisions ("version" integer PRIMARY KEY);
+
 -- ---------------------------------------------------------------------------------------------------
--- Audit trail: who made each version, and why. The actor is the column default ('sql:' || current_user)
--- unless the API names its key (src/schema/write.ts updates the row before commit); a SQL session may
--- give a reason with `SET LOCAL bullseye.reason = '…'`.
+-- Audit trail: who made each version, and why. The actor is 'sql:' || current_user unless the API names
+-- its key (src/schema/write.ts updates the row before commit); a SQL session may give a reason with
+-- `SET LOCAL bullseye.reason = '…'`.
 CREATE OR REPLACE FUNCTION bullseye_tx_version() RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
   tx text := txid_current()::text;
@@ -82,7 +87,9 @@ BEGIN
     RETURN current_setting('bullseye.version')::integer;
   END IF;
   UPDATE "change_counter" SET "version" = "version" + 1 WHERE "id" = 1 RETURNING "version" INTO v;
-  INSERT INTO "change_log" ("version", "reason") VALUES (v, nullif(current_setting('bullseye.reason', true), ''));
+  INSERT INTO "change_log" ("version", "actor", "reason")
+    VALUES (v, 'sql:' || current_user, nullif(current_setting('bullseye.reason', true), ''));
+  INSERT INTO bullseye_internal.pending_revisions ("version") VALUES (v);
   PERFORM set_config('bullseye.tx', tx, true);
   PERFORM set_config('bullseye.version', v::text, true);
   RETURN v;
@@ -91,8 +98,10 @@ END $$;
 -- ---------------------------------------------------------------------------------------------------
 -- History: at commit, every campaign and category a version touched gets a revision holding its whole
 -- state (fields and targeting / name and apps), or a deletion that keeps the state it deleted. One
--- deferred trigger per transaction (on its change_log row), set-based, so an import of thousands of
--- campaigns is a few statements; it runs for API writes, SQL edits, imports and TRUNCATE alike.
+-- deferred trigger per transaction (on the row bullseye_tx_version() puts in pending_revisions),
+-- set-based, so an import of thousands of campaigns is a few statements; it runs for API writes, SQL
+-- edits, imports and TRUNCATE alike. (`SET CONSTRAINTS ALL IMMEDIATE` in a SQL session would fire it
+-- before the session's later statements: don't.)
 
 CREATE FUNCTION bullseye_iso(t timestamptz) RETURNS text LANGUAGE sql STABLE AS $$
   SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
@@ -142,7 +151,9 @@ CREATE FUNCTION bullseye_record_revisions() RETURNS trigger LANGUAGE plpgsql AS 
 DECLARE
   campaigns text[];
   categories text[];
+  stamp timestamptz;
 BEGIN
+  SELECT "at" INTO stamp FROM "change_log" WHERE "version" = NEW."version";
   SELECT coalesce(array_agg("campaign_id") FILTER (WHERE "campaign_id" IS NOT NULL), '{}'),
          coalesce(array_agg("category_id") FILTER (WHERE "category_id" IS NOT NULL), '{}')
     INTO campaigns, categories
@@ -157,12 +168,12 @@ BEGIN
       CROSS JOIN LATERAL (SELECT max(r."revision") AS "last" FROM "campaign_revision" r WHERE r."campaign_id" = t."id") h
       WHERE c."id" = t."id" AND c."revision" <= h."last";
     INSERT INTO "campaign_revision" ("campaign_id", "revision", "version", "at", "deleted", "state")
-      SELECT s."id", s."revision", NEW."version", NEW."at", false, s."state" FROM bullseye_campaign_states(campaigns) s
+      SELECT s."id", s."revision", NEW."version", stamp, false, s."state" FROM bullseye_campaign_states(campaigns) s
       ON CONFLICT DO NOTHING;
     -- Deleted now: a deletion revision after the last one, unless there is none (created and deleted in
     -- one transaction) or it already is a deletion.
     INSERT INTO "campaign_revision" ("campaign_id", "revision", "version", "at", "deleted", "state")
-      SELECT t."id", l."revision" + 1, NEW."version", NEW."at", true, l."state"
+      SELECT t."id", l."revision" + 1, NEW."version", stamp, true, l."state"
       FROM unnest(campaigns) AS t("id")
       CROSS JOIN LATERAL (
         SELECT r."revision", r."deleted", r."state" FROM "campaign_revision" r
@@ -173,12 +184,12 @@ BEGIN
 
   IF cardinality(categories) > 0 THEN
     INSERT INTO "category_revision" ("category_id", "revision", "version", "at", "deleted", "state")
-      SELECT s."id", coalesce(h."last", 0) + 1, NEW."version", NEW."at", false, s."state"
+      SELECT s."id", coalesce(h."last", 0) + 1, NEW."version", stamp, false, s."state"
       FROM bullseye_category_states(categories) s
       CROSS JOIN LATERAL (SELECT max(r."revision") AS "last" FROM "category_revision" r WHERE r."category_id" = s."id") h
       ON CONFLICT DO NOTHING;
     INSERT INTO "category_revision" ("category_id", "revision", "version", "at", "deleted", "state")
-      SELECT t."id", l."revision" + 1, NEW."version", NEW."at", true, l."state"
+      SELECT t."id", l."revision" + 1, NEW."version", stamp, true, l."state"
       FROM unnest(categories) AS t("id")
       CROSS JOIN LATERAL (
         SELECT r."revision", r."deleted", r."state" FROM "category_revision" r
@@ -186,11 +197,12 @@ BEGIN
       WHERE NOT l."deleted" AND NOT EXISTS (SELECT 1 FROM "category" k WHERE k."id" = t."id")
       ON CONFLICT DO NOTHING;
   END IF;
+  DELETE FROM bullseye_internal.pending_revisions WHERE "version" = NEW."version";
   RETURN NULL;
 END $$;
 
 -- Deferred: runs at commit, after the transaction's last statement, so it records the final state.
-CREATE CONSTRAINT TRIGGER "change_log_revisions" AFTER INSERT ON "change_log"
+CREATE CONSTRAINT TRIGGER "record_revisions" AFTER INSERT ON bullseye_internal.pending_revisions
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bullseye_record_revisions();
 
 -- What exists now is the first revision history knows of (at the last version that touched it).
