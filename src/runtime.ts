@@ -6,6 +6,7 @@ import { dashboardRoutes } from "./dashboard/static.ts";
 import { openDatabase } from "./database.ts";
 import { createDb } from "./db/client.ts";
 import { ReadRouter } from "./db/read-router.ts";
+import { startAuditServices } from "./keys/services.ts";
 import type { Logger } from "./logger.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { SubscriptionLimits } from "./schema/subscription-limits.ts";
@@ -66,6 +67,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
     writesQueued: () => writes.queued,
   });
   const reads = new ReadRouter(database.api, replicaDb, log, { onRoute: metrics.graphqlRead });
+  const audit = await startAuditServices(database.presence, database.db, bus, config, log);
   const graphql = createGraphQLHandler({
     db: database.api,
     writeDb: database.writes,
@@ -85,6 +87,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
     shutdown: shutdown.signal,
     observeOperation: metrics.graphqlOperation,
     stats: stats.store,
+    keys: audit.keys,
     afterCommit: createPropagation({
       sync,
       bus,
@@ -190,6 +193,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
       });
       await loaded.catch(() => undefined);
       await presence?.stop();
+      await audit.stop();
       await graphql.dispose();
       await stats.stop();
       await bus.close();

@@ -10,5 +10,8 @@ import "./category.ts";
 import "./delivery.ts";
 import "./rule-change.ts";
 import "./me.ts";
+import "./history.ts";
+import "./campaign-revert.ts";
+import "./api-key.ts";
 
 export const schema = builder.toSchema({ sortSchema: false });

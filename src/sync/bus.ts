@@ -15,6 +15,11 @@ export interface ChangeMessage {
   replica: string;
 }
 
+/** "The API keys changed": `version` is api_key_counter's value after the change. */
+export interface KeysMessage {
+  version: number;
+}
+
 /** Heartbeat and acknowledgement: "replica `id` serves `version`"; `left` when it stops serving. */
 export interface ReplicaMessage {
   id: string;
@@ -30,8 +35,10 @@ export interface Bus {
   describe(): string;
   publishChange(message: ChangeMessage): void;
   publishReplica(message: ReplicaMessage): void;
+  publishKeys(message: KeysMessage): void;
   onChange(handler: (message: ChangeMessage) => void): Promise<void>;
   onReplica(handler: (message: ReplicaMessage) => void): Promise<void>;
+  onKeys(handler: (message: KeysMessage) => void): Promise<void>;
   /** Called after Redis comes back: messages may have been missed meanwhile. */
   onReconnect(handler: () => void): void;
   close(): Promise<void>;
@@ -41,6 +48,7 @@ export function createBus(config: Config, log: Logger): Bus {
   const channel = {
     change: `${config.REDIS_PREFIX}changes`,
     replica: `${config.REDIS_PREFIX}replicas`,
+    keys: `${config.REDIS_PREFIX}keys`,
   };
   if (!config.REDIS_URL) {
     if (cluster.isWorker) {
@@ -151,7 +159,7 @@ export function redactUrl(raw: string): string {
 
 function engineBus(
   engine: PubSubEngine,
-  channel: { change: string; replica: string },
+  channel: { change: string; replica: string; keys: string },
   redis: boolean,
   connected: () => boolean,
   onReconnect: (handler: () => void) => void,
@@ -172,6 +180,7 @@ function engineBus(
     connected,
     publishChange: (message) => publish(channel.change, message),
     publishReplica: (message) => publish(channel.replica, message),
+    publishKeys: (message) => publish(channel.keys, message),
     describe,
     // Not awaited: with Redis away, the subscription completes once it answers (start-up goes on).
     onChange: async (handler) => {
@@ -179,6 +188,9 @@ function engineBus(
     },
     onReplica: async (handler) => {
       subscribe(channel.replica, handler);
+    },
+    onKeys: async (handler) => {
+      subscribe(channel.keys, handler);
     },
     onReconnect,
     close,
