@@ -107,34 +107,30 @@ CREATE FUNCTION bullseye_iso(t timestamptz) RETURNS text LANGUAGE sql STABLE AS 
   SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
 $$;
 
--- The state of the given campaigns as history stores it (JSON field names as in GraphQL).
+-- The state of the given campaigns as history stores it (JSON field names as in GraphQL). Rules are
+-- aggregated per campaign through its primary-key prefix (a LATERAL subquery), so the plan stays a
+-- lookup per id however many ids come, whatever the planner guesses about the array.
 CREATE FUNCTION bullseye_campaign_states(ids text[]) RETURNS TABLE ("id" text, "revision" integer, "state" jsonb)
 LANGUAGE sql STABLE AS $$
-  WITH "rules" AS (
-    SELECT r."campaign_id",
-      jsonb_build_object(
-        'include', jsonb_build_object(
-          'apps', coalesce(jsonb_agg(r."value" ORDER BY r."value") FILTER (WHERE r."mode" = 'INCLUDE' AND r."dimension" = 'APP'), '[]'),
-          'countries', coalesce(jsonb_agg(r."value" ORDER BY r."value") FILTER (WHERE r."mode" = 'INCLUDE' AND r."dimension" = 'COUNTRY'), '[]'),
-          'os', coalesce(jsonb_agg(r."value" ORDER BY r."value") FILTER (WHERE r."mode" = 'INCLUDE' AND r."dimension" = 'OS'), '[]'),
-          'categories', coalesce(jsonb_agg(r."value" ORDER BY r."value") FILTER (WHERE r."mode" = 'INCLUDE' AND r."dimension" = 'CATEGORY'), '[]')),
-        'exclude', jsonb_build_object(
-          'apps', coalesce(jsonb_agg(r."value" ORDER BY r."value") FILTER (WHERE r."mode" = 'EXCLUDE' AND r."dimension" = 'APP'), '[]'),
-          'countries', coalesce(jsonb_agg(r."value" ORDER BY r."value") FILTER (WHERE r."mode" = 'EXCLUDE' AND r."dimension" = 'COUNTRY'), '[]'),
-          'os', coalesce(jsonb_agg(r."value" ORDER BY r."value") FILTER (WHERE r."mode" = 'EXCLUDE' AND r."dimension" = 'OS'), '[]'),
-          'categories', coalesce(jsonb_agg(r."value" ORDER BY r."value") FILTER (WHERE r."mode" = 'EXCLUDE' AND r."dimension" = 'CATEGORY'), '[]'))
-      ) AS "targeting"
-    FROM unnest(ids) AS t("id") JOIN "targeting_rule" r ON r."campaign_id" = t."id"
-    GROUP BY r."campaign_id")
   SELECT c."id", c."revision", jsonb_build_object(
       'name', c."name", 'imageUrl', c."image_url", 'cta', c."cta", 'status', c."status", 'priority', c."priority",
-      'startsAt', bullseye_iso(c."starts_at"), 'endsAt', bullseye_iso(c."ends_at"),
-      'targeting', coalesce("rules"."targeting",
-        '{"include": {"apps": [], "countries": [], "os": [], "categories": []},
-          "exclude": {"apps": [], "countries": [], "os": [], "categories": []}}'::jsonb))
-  FROM unnest(ids) AS t("id")
-  JOIN "campaign" c ON c."id" = t."id"
-  LEFT JOIN "rules" ON "rules"."campaign_id" = c."id"
+      'startsAt', bullseye_iso(c."starts_at"), 'endsAt', bullseye_iso(c."ends_at"), 'targeting', t."targeting")
+  FROM unnest(ids) AS x("id")
+  JOIN "campaign" c ON c."id" = x."id"
+  CROSS JOIN LATERAL (
+    SELECT jsonb_build_object(
+        'include', jsonb_build_object(
+          'apps', coalesce(jsonb_agg(r."value") FILTER (WHERE r."mode" = 'INCLUDE' AND r."dimension" = 'APP'), '[]'),
+          'countries', coalesce(jsonb_agg(r."value") FILTER (WHERE r."mode" = 'INCLUDE' AND r."dimension" = 'COUNTRY'), '[]'),
+          'os', coalesce(jsonb_agg(r."value") FILTER (WHERE r."mode" = 'INCLUDE' AND r."dimension" = 'OS'), '[]'),
+          'categories', coalesce(jsonb_agg(r."value") FILTER (WHERE r."mode" = 'INCLUDE' AND r."dimension" = 'CATEGORY'), '[]')),
+        'exclude', jsonb_build_object(
+          'apps', coalesce(jsonb_agg(r."value") FILTER (WHERE r."mode" = 'EXCLUDE' AND r."dimension" = 'APP'), '[]'),
+          'countries', coalesce(jsonb_agg(r."value") FILTER (WHERE r."mode" = 'EXCLUDE' AND r."dimension" = 'COUNTRY'), '[]'),
+          'os', coalesce(jsonb_agg(r."value") FILTER (WHERE r."mode" = 'EXCLUDE' AND r."dimension" = 'OS'), '[]'),
+          'categories', coalesce(jsonb_agg(r."value") FILTER (WHERE r."mode" = 'EXCLUDE' AND r."dimension" = 'CATEGORY'), '[]'))
+      ) AS "targeting"
+    FROM "targeting_rule" r WHERE r."campaign_id" = c."id") t
 $$;
 
 CREATE FUNCTION bullseye_category_states(ids text[]) RETURNS TABLE ("id" text, "state" jsonb)
@@ -147,29 +143,45 @@ LANGUAGE sql STABLE AS $$
   ) a ON true
 $$;
 
-CREATE FUNCTION bullseye_record_revisions() RETURNS trigger LANGUAGE plpgsql AS $$
+-- force_generic_plan: the statements take the touched ids as an array parameter, whose size a custom
+-- plan would estimate on every call; the generic plan (index lookups per id) is right for one campaign
+-- and for an import of thousands, and is planned once per connection instead of at every commit.
+CREATE FUNCTION bullseye_record_revisions() RETURNS trigger LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
   campaigns text[];
   categories text[];
   stamp timestamptz;
+  behind text[];
+  caught_up integer[];
 BEGIN
-  SELECT "at" INTO stamp FROM "change_log" WHERE "version" = NEW."version";
-  SELECT coalesce(array_agg("campaign_id") FILTER (WHERE "campaign_id" IS NOT NULL), '{}'),
-         coalesce(array_agg("category_id") FILTER (WHERE "category_id" IS NOT NULL), '{}')
-    INTO campaigns, categories
-    FROM "change_log_item" WHERE "version" = NEW."version";
+  SELECT coalesce(array_agg(i."campaign_id") FILTER (WHERE i."campaign_id" IS NOT NULL), '{}'),
+         coalesce(array_agg(i."category_id") FILTER (WHERE i."category_id" IS NOT NULL), '{}'),
+         min(l."at")
+    INTO campaigns, categories, stamp
+    FROM "change_log_item" i JOIN "change_log" l ON l."version" = i."version"
+    WHERE i."version" = NEW."version";
 
   IF cardinality(campaigns) > 0 THEN
-    -- A campaign whose revision did not move past its last recorded one (rules edited in SQL alone, an
-    -- id created again after a delete) moves past it now: revisions stay unique and increasing. API
-    -- writes always bump the revision themselves, so this updates (and locks) nothing for them.
-    UPDATE "campaign" c SET "revision" = h."last" + 1
-      FROM unnest(campaigns) AS t("id")
-      CROSS JOIN LATERAL (SELECT max(r."revision") AS "last" FROM "campaign_revision" r WHERE r."campaign_id" = t."id") h
-      WHERE c."id" = t."id" AND c."revision" <= h."last";
-    INSERT INTO "campaign_revision" ("campaign_id", "revision", "version", "at", "deleted", "state")
-      SELECT s."id", s."revision", NEW."version", stamp, false, s."state" FROM bullseye_campaign_states(campaigns) s
-      ON CONFLICT DO NOTHING;
+    -- Each touched campaign that exists gets a revision past its last recorded one. One whose own
+    -- revision did not move past that (rules edited in SQL alone, an id created again after a delete)
+    -- takes the recorded number, so revisions stay unique and increasing. API writes always bump the
+    -- revision themselves: for them nothing is updated (or locked).
+    WITH "recorded" AS (
+      INSERT INTO "campaign_revision" ("campaign_id", "revision", "version", "at", "deleted", "state")
+        SELECT s."id", greatest(s."revision", coalesce(h."last", 0) + 1), NEW."version", stamp, false, s."state"
+        FROM bullseye_campaign_states(campaigns) s
+        CROSS JOIN LATERAL (
+          SELECT max(r."revision") AS "last" FROM "campaign_revision" r WHERE r."campaign_id" = s."id") h
+        ON CONFLICT DO NOTHING
+        RETURNING "campaign_id", "revision")
+    SELECT array_agg("recorded"."campaign_id"), array_agg("recorded"."revision") INTO behind, caught_up
+      FROM "recorded" JOIN "campaign" c ON c."id" = "recorded"."campaign_id"
+      WHERE c."revision" <> "recorded"."revision";
+    IF behind IS NOT NULL THEN
+      UPDATE "campaign" c SET "revision" = b."revision"
+        FROM unnest(behind, caught_up) AS b("id", "revision") WHERE c."id" = b."id";
+    END IF;
     -- Deleted now: a deletion revision after the last one, unless there is none (created and deleted in
     -- one transaction) or it already is a deletion.
     INSERT INTO "campaign_revision" ("campaign_id", "revision", "version", "at", "deleted", "state")
