@@ -4,6 +4,10 @@
 // and the subscriptions opened with it end (SSE and WebSocket); lastUsedAt is written in the background.
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createDb } from "../../src/db/client.ts";
+import { KeyStore } from "../../src/keys/key-store.ts";
+import { secretDigest } from "../../src/keys/secrets.ts";
+import { createLogger } from "../../src/logger.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { ADMIN_TOKEN, codes, graphqlClient, type Loose, VIEWER_TOKEN } from "../helpers/graphql.ts";
 import { type PrivateRedis, startPrivateRedis } from "../helpers/redis.ts";
@@ -190,10 +194,30 @@ describe("revoking keys", () => {
     }
   });
 
+  it("drops a key revoked in SQL at the next poll of a replica's cache, aborting its signal", async () => {
+    const db = createDb(database.url, { max: 1 });
+    const store = new KeyStore(db, undefined, createLogger("silent"), { pollMs: 100 });
+    try {
+      await store.start();
+      const { key, apiKey } = await createKey("sql-revoked", "VIEWER");
+      await vi.waitFor(() => expect(store.find(secretDigest(key))?.name).toBe("sql-revoked"), { timeout: WITHIN_MS });
+      const found = store.find(secretDigest(key));
+      const queries = store.queries;
+      for (let i = 0; i < 10_000; i++) store.find(secretDigest(key));
+      expect(store.queries).toBe(queries);
+      await database.sql("UPDATE api_key SET revoked_at = now() WHERE id = $1", [apiKey.id]);
+      await vi.waitFor(() => expect(found?.revoked.aborted).toBe(true), { timeout: WITHIN_MS });
+      expect(store.find(secretDigest(key))).toBeNull();
+    } finally {
+      await store.stop();
+      await db.$disconnect();
+    }
+  });
+
   it("never logged a secret or its digest", () => {
     const logs = JSON.stringify([A.logs, B.logs]);
     expect(logs.length).toBeGreaterThan(10_000);
-    expect(secrets.length).toBe(4);
+    expect(secrets.length).toBe(5);
     for (const secret of secrets) {
       expect(logs).not.toContain(secret);
       expect(logs).not.toContain(secret.slice(4));
