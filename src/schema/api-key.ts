@@ -52,7 +52,7 @@ const CreatedApiKey = builder.objectRef<{ key: string; id: string }>("CreatedApi
     apiKey: t.prismaField({
       type: "ApiKey",
       resolve: (query, created, _args, ctx) =>
-        ctx.writeDb.apiKey.findUniqueOrThrow({ ...query, where: { id: created.id } }),
+        ctx.primary.apiKey.findUniqueOrThrow({ ...query, where: { id: created.id } }),
     }),
   }),
 });
@@ -62,8 +62,9 @@ builder.queryField("apiKeys", (t) =>
     type: ["ApiKey"],
     description: "Every named key, revoked ones included, oldest first (not the env tokens). Admin only.",
     authScopes: { admin: true },
+    // The primary: key changes move no change-log version, so a read replica's freshness check cannot vouch for them.
     resolve: (query, _root, _args, ctx) =>
-      ctx.db.apiKey.findMany({ ...query, orderBy: [{ createdAt: "asc" }, { name: "asc" }] }),
+      ctx.primary.apiKey.findMany({ ...query, orderBy: [{ createdAt: "asc" }, { name: "asc" }] }),
   }),
 );
 
@@ -81,7 +82,7 @@ builder.mutationFields((t) => ({
       const key = newSecret();
       let id: string;
       try {
-        ({ id } = await ctx.writeDb.apiKey.create({
+        ({ id } = await ctx.primary.apiKey.create({
           data: {
             name,
             role: args.role,
@@ -108,11 +109,11 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, args, ctx) => {
       const reason = validateReason(args.reason);
       if (args.id.includes("\u0000")) throw notFound("no such API key");
-      const { count } = await ctx.writeDb.apiKey.updateMany({
+      const { count } = await ctx.primary.apiKey.updateMany({
         where: { id: args.id, revokedAt: null },
         data: { revokedAt: new Date(), revokedBy: ctx.principal.name, revokedReason: reason },
       });
-      const key = await ctx.writeDb.apiKey.findUnique({ ...query, where: { id: args.id } });
+      const key = await ctx.primary.apiKey.findUnique({ ...query, where: { id: args.id } });
       if (!key) throw notFound(`API key ${args.id} does not exist`);
       if (count > 0) await ctx.keys?.changed();
       return key;

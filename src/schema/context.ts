@@ -64,6 +64,8 @@ export interface Context {
   liveReplicas(): Promise<ReplicaState[]>;
   /** The primary; a query's context is switched to the read database before it executes (readFrom). */
   db: Db;
+  /** The primary with GraphQL's short timeouts, whichever database `db` points at. */
+  readonly primary: Db;
   readonly sync: IndexSync;
   readonly config: Config;
   readonly replicas: ReplicaRegistry;
@@ -92,6 +94,7 @@ export function createContext(deps: GraphQLDeps, principal: Principal): Context 
     log: deps.log,
     liveReplicas: deps.liveReplicas ?? (async () => deps.replicas.live()),
     db: deps.db,
+    primary: deps.db,
     sync: deps.sync,
     config: deps.config,
     replicas: deps.replicas,
