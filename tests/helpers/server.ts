@@ -41,10 +41,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const logs: unknown[] = [];
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`server did not listen in time: ${JSON.stringify(logs)}`)),
-      options.timeoutMs ?? 30_000,
-    );
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL"); // not left running for nobody to stop
+      reject(new Error(`server did not listen in time: ${JSON.stringify(logs)}`));
+    }, options.timeoutMs ?? 30_000);
     const onLine = (line: string) => {
       let entry: unknown = line;
       try {
