@@ -15,6 +15,7 @@ import { attachGraphQLWebSocket, createGraphQLHandler } from "./schema/yoga.ts";
 import { createDeliveryStats } from "./stats/stats.ts";
 import { createBus, redactUrl } from "./sync/bus.ts";
 import { ChangeFeed } from "./sync/change-feed.ts";
+import { createForecaster } from "./sync/forecasts.ts";
 import { IndexSync } from "./sync/index-sync.ts";
 import { createPropagation } from "./sync/propagation.ts";
 import { joinReplicas, type Presence } from "./sync/replica-presence.ts";
@@ -69,6 +70,7 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
   const reads = new ReadRouter(database.api, replicaDb, log, { onRoute: metrics.graphqlRead });
   const audit = await startAuditServices(database.presence, database.db, bus, config, log);
   const graphql = createGraphQLHandler({
+    forecasts: createForecaster({ bus, sync, replicaId: config.REPLICA_ID, log }),
     db: database.api,
     writeDb: database.writes,
     feed: new ChangeFeed(database.api, sync, log.child({ component: "change-feed" })),

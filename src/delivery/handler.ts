@@ -3,12 +3,15 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parseDeviceFields } from "./request.ts";
 import type { TargetingSnapshot } from "./snapshot.ts";
+import type { TrafficSample } from "./traffic-sample.ts";
 
 export const MAX_BODY_BYTES = 4 * 1024;
 
 /** Where the handler finds the snapshot to answer from; replaced whole when a new one is ready. */
 export interface SnapshotSource {
   readonly snapshot: TargetingSnapshot | null;
+  /** Where valid requests are sampled for reach forecasts (optional). */
+  readonly traffic?: TrafficSample;
 }
 
 /** `startedAt` is a performance.now() reading (milliseconds). */
@@ -47,6 +50,7 @@ export function createDeliveryHandler(source: SnapshotSource, observe?: Delivery
         fail(400, parsed.error, parsed.fields);
         return;
       }
+      source.traffic?.record(parsed.request);
       const result = snapshot.match(parsed.request);
       if (result.body) reply(200, result.body, result.campaignIds);
       else reply(204, null);

@@ -13,8 +13,10 @@ import type { Dimension } from "./types.ts";
 export type Postings = LayeredMap<readonly CompiledCampaign[]>;
 
 export interface IndexData {
-  /** ACTIVE campaigns by id (paused ones are not indexed). */
+  /** ACTIVE campaigns by id: the ones filed in the postings. */
   readonly campaigns: LayeredMap<CompiledCampaign>;
+  /** PAUSED campaigns by id: never matched, kept so explanations read one consistent snapshot. */
+  readonly paused: LayeredMap<CompiledCampaign>;
   readonly postings: Readonly<Record<Dimension, Postings>>;
   readonly unanchored: readonly CompiledCampaign[];
   /** Category → its apps, and app → the categories that contain it. */
@@ -27,6 +29,7 @@ export const EMPTY_LIST: readonly never[] = Object.freeze([]);
 export function emptyIndex(): IndexData {
   return {
     campaigns: LayeredMap.empty(),
+    paused: LayeredMap.empty(),
     postings: {
       app: LayeredMap.empty(),
       os: LayeredMap.empty(),

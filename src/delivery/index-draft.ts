@@ -18,6 +18,7 @@ const STEP = 512;
 
 export class IndexDraft implements CatalogStats {
   private readonly campaigns: LayeredMapDraft<CompiledCampaign>;
+  private readonly paused: LayeredMapDraft<CompiledCampaign>;
   private readonly categoryApps: LayeredMapDraft<readonly string[]>;
   private readonly appCategories: LayeredMapDraft<readonly string[]>;
   private readonly edits: Record<Dimension, Map<string, PostingEdit>> = {
@@ -34,6 +35,7 @@ export class IndexDraft implements CatalogStats {
 
   constructor(private readonly base: IndexData) {
     this.campaigns = base.campaigns.edit();
+    this.paused = base.paused.edit();
     this.categoryApps = base.categoryApps.edit();
     this.appCategories = base.appCategories.edit();
   }
@@ -74,6 +76,7 @@ export class IndexDraft implements CatalogStats {
   }
 
   removeCampaign(id: string): void {
+    this.paused.delete(id);
     const campaign = this.campaigns.get(id);
     if (!campaign) return;
     this.campaigns.delete(id);
@@ -88,6 +91,12 @@ export class IndexDraft implements CatalogStats {
         edit.removed.add(campaign);
       }
     }
+  }
+
+  /** A PAUSED campaign: kept by id, filed nowhere. */
+  addPausedCampaign(campaign: CompiledCampaign): void {
+    this.removeCampaign(campaign.id);
+    this.paused.set(campaign.id, campaign);
   }
 
   addCampaign(campaign: CompiledCampaign): void {
@@ -122,6 +131,7 @@ export class IndexDraft implements CatalogStats {
     yield;
     return {
       campaigns: yield* this.campaigns.finish(),
+      paused: yield* this.paused.finish(),
       postings,
       unanchored,
       categoryApps: yield* this.categoryApps.finish(),

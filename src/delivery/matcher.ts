@@ -114,3 +114,31 @@ export function matchesRules(
     (exclude.category === null || !matchesAny(exclude.category, categories))
   );
 }
+
+/**
+ * The campaigns whose rules match `request`, whatever their flight window (forecasts ask about other
+ * times than now), into `into` (cleared first). Off the hot path: clarity over speed.
+ */
+export function findRuleMatches(
+  index: IndexData,
+  request: DeviceRequest,
+  into: CompiledCampaign[],
+): CompiledCampaign[] {
+  into.length = 0;
+  const categories = index.appCategories.get(request.app) ?? EMPTY_LIST;
+  const lists: (readonly CompiledCampaign[] | undefined)[] = [
+    index.postings.app.get(request.app),
+    index.postings.country.get(request.country),
+    index.postings.os.get(request.os),
+    index.unanchored,
+  ];
+  for (const list of lists)
+    for (const campaign of list ?? EMPTY_LIST) if (matchesRules(campaign, request, categories)) into.push(campaign);
+  categories.forEach((category, position) => {
+    for (const campaign of index.postings.category.get(category) ?? EMPTY_LIST) {
+      if (position > 0 && seenUnderEarlierCategory(campaign, categories, position)) continue;
+      if (matchesRules(campaign, request, categories)) into.push(campaign);
+    }
+  });
+  return into;
+}

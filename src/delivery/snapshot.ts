@@ -116,9 +116,23 @@ export class TargetingSnapshot {
     return answer;
   }
 
-  /** An ACTIVE campaign as the index holds it. */
-  campaign(id: string): CompiledCampaign | undefined {
-    return this.index.campaigns.get(id);
+  /** A campaign as the index holds it, and whether it is ACTIVE (else PAUSED); undefined: unknown. */
+  campaign(id: string): { compiled: CompiledCampaign; active: boolean } | undefined {
+    const active = this.index.campaigns.get(id);
+    if (active) return { compiled: active, active: true };
+    const paused = this.index.paused.get(id);
+    return paused ? { compiled: paused, active: false } : undefined;
+  }
+
+  /** Every campaign id the index knows (ACTIVE and PAUSED), unordered. */
+  *campaignIds(): IterableIterator<string> {
+    for (const [id] of this.index.campaigns.entries()) yield id;
+    for (const [id] of this.index.paused.entries()) yield id;
+  }
+
+  /** The structures, for the pure functions that read a whole snapshot (explanations, forecasts). */
+  get data(): IndexData {
+    return this.index;
   }
 
   /** The categories that contain `app`. */
@@ -149,8 +163,9 @@ function* applySteps(base: IndexData, change: IndexChange): Steps<IndexData> {
   for (const [id, def] of change.categories) yield* draft.setCategory(id, def ? def.apps : null);
   let done = 0;
   for (const [id, def] of change.campaigns) {
-    if (def && def.status === "ACTIVE") draft.addCampaign(compileCampaign(def, draft));
-    else draft.removeCampaign(id);
+    if (!def) draft.removeCampaign(id);
+    else if (def.status === "ACTIVE") draft.addCampaign(compileCampaign(def, draft));
+    else draft.addPausedCampaign(compileCampaign(def, draft));
     if (++done % 32 === 0) yield;
   }
   return yield* draft.finish();

@@ -9,6 +9,13 @@ import type { Db } from "../db/client.ts";
 import type { Logger } from "../logger.ts";
 import type { Bus } from "../sync/bus.ts";
 
+/** Bus topic (under REDIS_PREFIX): "the API keys changed; api_key_counter is at `version`". */
+export const KEYS_TOPIC = "keys";
+
+interface KeysMessage {
+  version: number;
+}
+
 export type KeyRole = "admin" | "viewer";
 
 export interface StoredKey {
@@ -55,7 +62,7 @@ export class KeyStore {
 
   constructor(
     private readonly db: Db,
-    private readonly bus: Bus | undefined,
+    private readonly bus: Pick<Bus, "publish" | "subscribe"> | undefined,
     private readonly log: Logger,
     options: KeyStoreOptions = {},
   ) {
@@ -65,7 +72,7 @@ export class KeyStore {
 
   /** Loads the keys (a database that cannot answer now is retried by the poll) and starts the timers. */
   async start(): Promise<void> {
-    await this.bus?.onKeys((message) => {
+    this.bus?.subscribe<KeysMessage>(KEYS_TOPIC, (message) => {
       if (message.version !== this.version) this.reload().catch(() => undefined);
     });
     await this.reload().catch(() => undefined);
@@ -85,7 +92,7 @@ export class KeyStore {
   async changed(): Promise<void> {
     // The write committed: a failed reload is retried by the poll rather than reported as a failed write.
     await this.reload().catch(() => undefined);
-    this.bus?.publishKeys({ version: this.version });
+    this.bus?.publish(KEYS_TOPIC, { version: this.version } satisfies KeysMessage);
   }
 
   async stop(): Promise<void> {

@@ -6,6 +6,7 @@ import type { Logger } from "../logger.ts";
 import { createStatsLoader, type StatsLoader } from "../stats/loader.ts";
 import { createMemoryStatsStore, type StatsStore } from "../stats/store.ts";
 import type { ChangeFeed } from "../sync/change-feed.ts";
+import type { Forecaster } from "../sync/forecasts.ts";
 import type { IndexSync } from "../sync/index-sync.ts";
 import type { ReplicaRegistry, ReplicaState } from "../sync/replicas.ts";
 import type { Principal, Role } from "./auth.ts";
@@ -49,6 +50,8 @@ export interface GraphQLDeps {
   readDatabase?: () => Promise<Db>;
   /** This replica's cache of named API keys; absent → only the env tokens authenticate. */
   keys?: KeyStore;
+  /** Reach forecasts from every replica's traffic sample; absent → forecast answers UNAVAILABLE. */
+  forecasts?: Forecaster;
 }
 
 export interface Context {
@@ -74,6 +77,9 @@ export interface Context {
   loaders: Loaders;
   /** Campaign.stats reads, batched per request (one Redis round trip). */
   readonly statsLoader: StatsLoader;
+  /** The delivery stats store itself (whole-catalog reads: hour totals). */
+  readonly stats: StatsStore;
+  readonly forecasts?: Forecaster;
 }
 
 export function createContext(deps: GraphQLDeps, principal: Principal): Context {
@@ -102,6 +108,8 @@ export function createContext(deps: GraphQLDeps, principal: Principal): Context 
     afterCommit: (version) => deps.afterCommit(version),
     loaders: createLoaders(deps.db),
     statsLoader: createStatsLoader(deps.stats),
+    stats: deps.stats,
+    forecasts: deps.forecasts,
   };
 }
 

@@ -53,7 +53,7 @@ const IndexStatus = builder.objectRef<{ snapshot: TargetingSnapshot }>("IndexSta
   }),
 });
 
-function currentSnapshot(ctx: Context): TargetingSnapshot {
+export function currentSnapshot(ctx: Context): TargetingSnapshot {
   const snapshot = ctx.sync.snapshot;
   if (!snapshot) throw unavailable("the delivery index is not loaded yet");
   return snapshot;

@@ -85,7 +85,13 @@ export function costRule(maxCost: number): ValidationRule {
       return typeof defaultFirst === "number" ? defaultFirst : DEFAULT_LIST_SIZE;
     };
 
-    const costOf = (set: SelectionSetNode, parent: GraphQLNamedType, visiting: Set<string>): number => {
+    /** `pageSize`: the `first` of the page object this set is on (campaignsPage), for its lists. */
+    const costOf = (
+      set: SelectionSetNode,
+      parent: GraphQLNamedType,
+      visiting: Set<string>,
+      pageSize?: number,
+    ): number => {
       let cost = 0;
       for (const selection of set.selections) {
         if (selection.kind === Kind.FRAGMENT_SPREAD) {
@@ -93,12 +99,12 @@ export function costRule(maxCost: number): ValidationRule {
           const fragment = fragments.get(name);
           if (!fragment || visiting.has(name)) continue;
           const type = schema.getType(fragment.typeCondition.name.value) ?? parent;
-          cost += costOf(fragment.selectionSet, type, new Set([...visiting, name]));
+          cost += costOf(fragment.selectionSet, type, new Set([...visiting, name]), pageSize);
         } else if (selection.kind === Kind.INLINE_FRAGMENT) {
           const type = selection.typeCondition
             ? (schema.getType(selection.typeCondition.name.value) ?? parent)
             : parent;
-          cost += costOf(selection.selectionSet, type, visiting);
+          cost += costOf(selection.selectionSet, type, visiting, pageSize);
         } else {
           const name = selection.name.value;
           if (name.startsWith("__")) continue; // introspection and __typename
@@ -108,9 +114,12 @@ export function costRule(maxCost: number): ValidationRule {
           const type = getNullableType(definition.type);
           const named = getNamedType(type);
           if (isLeafType(named)) continue;
-          const each = 1 + (selection.selectionSet ? costOf(selection.selectionSet, named, visiting) : 0);
           const firstArg = definition.args.find((arg) => arg.name === "first");
-          cost += isListType(type) ? listSize(selection, firstArg?.defaultValue) * each : each;
+          // An object with a `first` is a page (campaignsPage): its lists (nodes) hold `first` items.
+          const page = !isListType(type) && firstArg ? listSize(selection, firstArg.defaultValue) : undefined;
+          const each = 1 + (selection.selectionSet ? costOf(selection.selectionSet, named, visiting, page) : 0);
+          const size = firstArg ? listSize(selection, firstArg.defaultValue) : (pageSize ?? DEFAULT_LIST_SIZE);
+          cost += isListType(type) ? size * each : each;
         }
       }
       return cost;

@@ -198,7 +198,7 @@ function assertValid(fields: FieldErrors): void {
 function flightProblems(input: unknown, prefix: string, fields: FieldErrors): void {
   const { startsAt, endsAt } = (input ?? {}) as { startsAt?: unknown; endsAt?: unknown };
   if (startsAt instanceof Date && endsAt instanceof Date && endsAt.getTime() <= startsAt.getTime()) {
-    fields[`${prefix}.endsAt`] ??= "must be after startsAt";
+    fields[prefix ? `${prefix}.endsAt` : "endsAt"] ??= "must be after startsAt";
   }
 }
 
@@ -287,4 +287,19 @@ export function validateReason(raw: string | null | undefined, path = "reason"):
     throw badUserInput({ [path]: `must be at most ${MAX_REASON_LENGTH} characters` });
   if (!NO_NUL[0](value)) throw badUserInput({ [path]: NO_NUL[1] });
   return value === "" ? null : value;
+}
+
+/** Draft targeting and flight (forecasts): normalised like a campaign's, nothing stored. */
+export function validateTargetingDraft(input: { targeting: unknown; startsAt?: unknown; endsAt?: unknown }): {
+  rules: RuleData[];
+  startsAt: Date | null;
+  endsAt: Date | null;
+} {
+  const fields: FieldErrors = {};
+  const rules = check(targeting, input.targeting, "targeting", fields);
+  const startsAt = check(instant.nullish(), input.startsAt, "startsAt", fields);
+  const endsAt = check(instant.nullish(), input.endsAt, "endsAt", fields);
+  flightProblems(input, "", fields);
+  assertValid(fields);
+  return { rules: rules as RuleData[], startsAt: startsAt ?? null, endsAt: endsAt ?? null };
 }

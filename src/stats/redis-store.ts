@@ -4,6 +4,7 @@
 import { Cluster, Redis, type RedisOptions } from "ioredis";
 import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
+import { createRedisHourTotals } from "./hour-totals.ts";
 import { RETENTION_SECONDS } from "./minutes.ts";
 import type { StatsStore } from "./store.ts";
 
@@ -44,6 +45,7 @@ export function createRedisStatsStore(config: Config, log: Logger): StatsStore {
     : new Redis(url, options);
   redis.on("error", (error: Error) => log.debug({ err: error, role: "stats" }, "redis error"));
   const key = (minute: number) => `${config.REDIS_PREFIX}{stats}:${minute}`;
+  const hourTotals = createRedisHourTotals(redis, key);
 
   return {
     async add(counts) {
@@ -63,6 +65,7 @@ export function createRedisStatsStore(config: Config, log: Logger): StatsStore {
       const rows = (await redis.eval(READ_SCRIPT, keys.length, ...keys, ...ids)) as (string | null)[][];
       return ids.map((_, j) => rows.map((row) => Number(row[j] ?? 0)));
     },
+    hourTotals,
     async close() {
       redis.disconnect();
     },

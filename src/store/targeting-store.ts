@@ -8,6 +8,7 @@
 import type { Db } from "../db/client.ts";
 import type { CampaignDef, CategoryDef, IndexChange } from "../delivery/types.ts";
 import { Prisma } from "../generated/prisma/client.ts";
+import { chunks } from "./campaign-writes.ts";
 
 type Tx = Prisma.TransactionClient;
 
@@ -68,16 +69,33 @@ function toCampaignDef(row: CampaignRow): CampaignDef {
   };
 }
 
-/** Campaigns in id order, a page at a time: all ACTIVE ones, or exactly `ids` (whatever their status). */
+/** Campaigns, a page at a time: all of them (keyset paging by id), or exactly `ids` (in chunks). */
 async function readCampaigns(tx: Tx, ids: string[] | null): Promise<CampaignDef[]> {
   const defs: CampaignDef[] = [];
+  if (ids) {
+    for (const chunk of chunks(ids, CAMPAIGN_PAGE)) {
+      for (const row of await campaignPage(
+        tx,
+        Prisma.sql`"id" IN (SELECT json_array_elements_text(${JSON.stringify(chunk)}::json))`,
+      )) {
+        defs.push(toCampaignDef(row));
+      }
+    }
+    return defs;
+  }
   let after = "";
   for (;;) {
-    const filter = ids ? Prisma.sql`"id" = ANY(${ids}::text[])` : Prisma.sql`"status" = 'ACTIVE'`;
-    const rows = await tx.$queryRaw<CampaignRow[]>`
-      WITH page AS (
-        SELECT * FROM "campaign" WHERE "id" > ${after} AND ${filter} ORDER BY "id" LIMIT ${CAMPAIGN_PAGE}
-      )
+    const rows = await campaignPage(tx, Prisma.sql`"id" > ${after}`);
+    for (const row of rows) defs.push(toCampaignDef(row));
+    if (rows.length < CAMPAIGN_PAGE) return defs;
+    after = (rows.at(-1) as CampaignRow).id;
+  }
+}
+
+/** At most CAMPAIGN_PAGE campaigns matching `where`, in id order, with their rules as JSON lists. */
+function campaignPage(tx: Tx, where: Prisma.Sql): Promise<CampaignRow[]> {
+  return tx.$queryRaw<CampaignRow[]>`
+      WITH page AS (SELECT * FROM "campaign" WHERE ${where} ORDER BY "id" LIMIT ${CAMPAIGN_PAGE})
       SELECT p."id", p."image_url" AS "imageUrl", p."cta", p."status"::text AS "status", p."priority",
         p."starts_at" AS "startsAt", p."ends_at" AS "endsAt", r."rules"
       FROM page p LEFT JOIN LATERAL (
@@ -94,18 +112,22 @@ async function readCampaigns(tx: Tx, ids: string[] | null): Promise<CampaignDef[
         FROM "targeting_rule" WHERE "campaign_id" = p."id"
       ) r ON true
       ORDER BY p."id"`;
-    for (const row of rows) defs.push(toCampaignDef(row));
-    if (rows.length < CAMPAIGN_PAGE) return defs;
-    after = (rows.at(-1) as CampaignRow).id;
-  }
 }
 
 /** Categories with their apps, a page of memberships at a time: all, or exactly `ids`. */
 async function readCategories(tx: Tx, ids: string[] | null): Promise<CategoryDef[]> {
-  const only = ids ? Prisma.sql`AND "id" = ANY(${ids}::text[])` : Prisma.empty;
+  if (ids && ids.length > CAMPAIGN_PAGE) {
+    const defs: CategoryDef[] = [];
+    for (const chunk of chunks(ids, CAMPAIGN_PAGE)) defs.push(...(await readCategories(tx, chunk)));
+    return defs;
+  }
+  const idList = JSON.stringify(ids ?? []);
+  const only = ids ? Prisma.sql`AND "id" IN (SELECT json_array_elements_text(${idList}::json))` : Prisma.empty;
   const existing = await tx.$queryRaw<{ id: string }[]>`SELECT "id" FROM "category" WHERE true ${only} ORDER BY "id"`;
   const apps = new Map<string, string[]>(existing.map((c) => [c.id, []]));
-  const onlyApps = ids ? Prisma.sql`AND "category_id" = ANY(${ids}::text[])` : Prisma.empty;
+  const onlyApps = ids
+    ? Prisma.sql`AND "category_id" IN (SELECT json_array_elements_text(${idList}::json))`
+    : Prisma.empty;
   let after = { id: "", app: "" };
   for (;;) {
     const rows = await tx.$queryRaw<{ id: string; apps: string[]; last: string; n: number }[]>`

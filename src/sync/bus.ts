@@ -15,11 +15,6 @@ export interface ChangeMessage {
   replica: string;
 }
 
-/** "The API keys changed": `version` is api_key_counter's value after the change. */
-export interface KeysMessage {
-  version: number;
-}
-
 /** Heartbeat and acknowledgement: "replica `id` serves `version`"; `left` when it stops serving. */
 export interface ReplicaMessage {
   id: string;
@@ -35,20 +30,21 @@ export interface Bus {
   describe(): string;
   publishChange(message: ChangeMessage): void;
   publishReplica(message: ReplicaMessage): void;
-  publishKeys(message: KeysMessage): void;
   onChange(handler: (message: ChangeMessage) => void): Promise<void>;
   onReplica(handler: (message: ReplicaMessage) => void): Promise<void>;
-  onKeys(handler: (message: KeysMessage) => void): Promise<void>;
   /** Called after Redis comes back: messages may have been missed meanwhile. */
   onReconnect(handler: () => void): void;
+  /** Any other topic between replicas (forecast requests and replies…), under the same prefix. */
+  publish(topic: string, payload: unknown): void;
+  subscribe<T>(topic: string, handler: (message: T) => void): void;
   close(): Promise<void>;
 }
 
 export function createBus(config: Config, log: Logger): Bus {
   const channel = {
+    prefix: config.REDIS_PREFIX,
     change: `${config.REDIS_PREFIX}changes`,
     replica: `${config.REDIS_PREFIX}replicas`,
-    keys: `${config.REDIS_PREFIX}keys`,
   };
   if (!config.REDIS_URL) {
     if (cluster.isWorker) {
@@ -159,7 +155,7 @@ export function redactUrl(raw: string): string {
 
 function engineBus(
   engine: PubSubEngine,
-  channel: { change: string; replica: string; keys: string },
+  channel: { prefix: string; change: string; replica: string },
   redis: boolean,
   connected: () => boolean,
   onReconnect: (handler: () => void) => void,
@@ -180,7 +176,6 @@ function engineBus(
     connected,
     publishChange: (message) => publish(channel.change, message),
     publishReplica: (message) => publish(channel.replica, message),
-    publishKeys: (message) => publish(channel.keys, message),
     describe,
     // Not awaited: with Redis away, the subscription completes once it answers (start-up goes on).
     onChange: async (handler) => {
@@ -189,10 +184,9 @@ function engineBus(
     onReplica: async (handler) => {
       subscribe(channel.replica, handler);
     },
-    onKeys: async (handler) => {
-      subscribe(channel.keys, handler);
-    },
     onReconnect,
+    publish: (topic, payload) => publish(`${channel.prefix}${topic}`, payload),
+    subscribe: (topic, handler) => subscribe(`${channel.prefix}${topic}`, handler),
     close,
   };
 }

@@ -8,6 +8,7 @@ import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import type { Db } from "../db/client.ts";
 import { fullChange, type SnapshotOptions, TargetingSnapshot } from "../delivery/snapshot.ts";
+import { TrafficSample } from "../delivery/traffic-sample.ts";
 import { type ChangesSince, loadChangesSince, loadFullIndexData } from "../store/targeting-store.ts";
 
 export interface IndexSyncOptions extends SnapshotOptions {
@@ -26,6 +27,8 @@ const REPLICA_RETRY_MS = 25;
 
 export class IndexSync {
   snapshot: TargetingSnapshot | null = null;
+  /** Recent device requests, sampled by the delivery handler, for reach forecasts. */
+  readonly traffic = new TrafficSample();
   /** Whether the last read of the change log succeeded (readiness detail, metrics). */
   databaseReachable = true;
   lastError: string | undefined;

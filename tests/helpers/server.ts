@@ -42,7 +42,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => {
-      child.kill("SIGKILL"); // not left running for nobody to stop
+      // Never leave a server behind: one that did not listen is stopped before the test fails.
+      child.kill("SIGKILL");
       reject(new Error(`server did not listen in time: ${JSON.stringify(logs)}`));
     }, options.timeoutMs ?? 30_000);
     const onLine = (line: string) => {

@@ -104,6 +104,12 @@ describe("N+1", () => {
     expect(sqlLines().slice(before)).toEqual([]);
   });
 
+  it("answers a campaignsPage of 50 with targeting in two queries (ids, nodes), plus the count when asked", async () => {
+    const page = `campaignsPage(filter: { search: "campaign", targets: { countries: ["US"] } }, orderBy: PRIORITY, first: 50)`;
+    expect(await sqlFor(`{ ${page} { nodes { id ${TARGETING} } } }`)).toHaveLength(2);
+    expect(await sqlFor(`{ ${page} { totalCount nodes { id ${TARGETING} } } }`)).toHaveLength(3);
+  });
+
   it("returns the right campaigns per category through the loader", async () => {
     const res = await gql(`{ category(id: "cat3") { campaigns { id targeting { include { categories } } } } }`);
     const campaigns = res.data?.category.campaigns as {

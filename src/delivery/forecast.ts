@@ -1,0 +1,98 @@
+// A reach forecast for draft targeting, from one replica's traffic sample (traffic-sample.ts): how
+// many of the sampled requests the draft would match, weighted by how many requests each sampled one
+// stands for, and which ACTIVE campaigns (flying during the draft's window) also match them. Runs in
+// steps (steps.ts): 12,000 samples against a 10k-campaign index is tens of ms of work.
+import type { CompiledCampaign } from "./compiled-campaign.ts";
+import { EMPTY_LIST } from "./index-data.ts";
+import { findRuleMatches, matchesRules } from "./matcher.ts";
+import type { TargetingSnapshot } from "./snapshot.ts";
+import type { Steps } from "./steps.ts";
+import type { SampledWindow } from "./traffic-sample.ts";
+
+/** One replica's part of a forecast; parts from every replica add up (see combineForecasts). */
+export interface ForecastPart {
+  sampledRequests: number;
+  /** Requests the sample stands for, and the span they came in. */
+  requests: number;
+  coveredMs: number;
+  /** Estimated requests the draft matches. */
+  matchingRequests: number;
+  /** Estimated requests matched by both the draft and the campaign, by campaign id. */
+  overlaps: Record<string, number>;
+}
+
+export interface Flight {
+  /** ms since epoch; open bounds are ±Infinity. */
+  startsAt: number;
+  endsAt: number;
+}
+
+export function* forecastSteps(
+  snapshot: TargetingSnapshot,
+  windows: readonly SampledWindow[],
+  draft: CompiledCampaign,
+  flight: Flight,
+): Steps<ForecastPart> {
+  const part: ForecastPart = { sampledRequests: 0, requests: 0, coveredMs: 0, matchingRequests: 0, overlaps: {} };
+  const overlaps = new Map<string, number>();
+  const alsoMatching: CompiledCampaign[] = [];
+  for (const window of windows) {
+    part.requests += window.requests;
+    part.coveredMs += window.end - window.start;
+    part.sampledRequests += window.sample.length;
+    if (window.sample.length === 0) continue;
+    const weight = window.requests / window.sample.length;
+    for (let i = 0; i < window.sample.length; i++) {
+      const request = window.sample[i] as (typeof window.sample)[number];
+      const categories = snapshot.categoriesOf(request.app) ?? EMPTY_LIST;
+      if (!matchesRules(draft, request, categories)) continue;
+      part.matchingRequests += weight;
+      for (const campaign of findRuleMatches(snapshot.data, request, alsoMatching)) {
+        if (campaign.startsAt < flight.endsAt && flight.startsAt < campaign.endsAt) {
+          overlaps.set(campaign.id, (overlaps.get(campaign.id) ?? 0) + weight);
+        }
+      }
+      if (i % 64 === 63) yield;
+    }
+    yield;
+  }
+  part.overlaps = Object.fromEntries(overlaps);
+  return part;
+}
+
+export interface Forecast {
+  sampledRequests: number;
+  matchingShare: number;
+  requestsPerHour: number;
+  replicasAnswered: number;
+  /** Campaign ids with the share of the draft's matches they also match, largest first. */
+  overlaps: { campaignId: string; share: number }[];
+}
+
+const HOUR_MS = 3_600_000;
+
+/** The fleet's forecast from every replica's part: shares over all requests, rates added up. */
+export function combineForecasts(parts: readonly ForecastPart[], maxOverlaps = 10): Forecast {
+  let sampled = 0;
+  let requests = 0;
+  let matching = 0;
+  let perHour = 0;
+  const overlaps = new Map<string, number>();
+  for (const part of parts) {
+    sampled += part.sampledRequests;
+    requests += part.requests;
+    matching += part.matchingRequests;
+    if (part.coveredMs > 0) perHour += (part.matchingRequests / part.coveredMs) * HOUR_MS;
+    for (const [id, n] of Object.entries(part.overlaps)) overlaps.set(id, (overlaps.get(id) ?? 0) + n);
+  }
+  return {
+    sampledRequests: sampled,
+    matchingShare: requests > 0 ? matching / requests : 0,
+    requestsPerHour: perHour,
+    replicasAnswered: parts.length,
+    overlaps: [...overlaps]
+      .map(([campaignId, n]) => ({ campaignId, share: matching > 0 ? n / matching : 0 }))
+      .sort((a, b) => b.share - a.share || (a.campaignId < b.campaignId ? -1 : 1))
+      .slice(0, maxOverlaps),
+  };
+}

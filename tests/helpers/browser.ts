@@ -1,0 +1,67 @@
+// Debian's Chromium through playwright-core (never a downloaded browser), and what the dashboard tests
+// ask of a page: sign in, read what is shown, check that nothing is wider than the screen.
+import { type Browser, chromium, type Locator, type Page } from "playwright-core";
+
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+export const launchChromium = (): Promise<Browser> =>
+  chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: CHROMIUM_ARGS });
+
+export async function signIn(page: Page, baseUrl: string, token: string): Promise<void> {
+  await page.goto(`${baseUrl}/dashboard`);
+  await page.fill("#token", token);
+  await page.click("#signin button[type=submit]");
+  await page.locator("#app").waitFor({ state: "visible" });
+}
+
+/** The element's text, whitespace collapsed. */
+export async function text(locator: Locator): Promise<string> {
+  return ((await locator.textContent()) ?? "").replace(/\s+/g, " ").trim();
+}
+
+/** Waits until the locator's text contains `expected` (playwright-core has no web-first assertions). */
+export async function waitForText(locator: Locator, expected: string, timeout = 10_000): Promise<void> {
+  try {
+    await locator.filter({ hasText: expected }).first().waitFor({ timeout });
+  } catch (error) {
+    const shown = await locator
+      .first()
+      .textContent({ timeout: 1_000 })
+      .catch(() => "(nothing)");
+    throw new Error(`waited ${timeout} ms for “${expected}” in ${locator}; it shows “${shown}”`, { cause: error });
+  }
+}
+
+/** How far the page is wider than the window (0 = no horizontal overflow). */
+export const horizontalOverflow = (page: Page): Promise<number> =>
+  page.evaluate(
+    () =>
+      Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - document.documentElement.clientWidth,
+  );
+
+/**
+ * Visible controls lying partly outside the window or outside their card, horizontally: cut off or
+ * unreachable on that screen.
+ */
+export const controlsOffScreen = (page: Page): Promise<string[]> =>
+  page.evaluate(() =>
+    [...document.querySelectorAll<HTMLElement>("button, a, input, select")]
+      .filter((el) => el.offsetParent !== null)
+      .filter((el) => {
+        const box = el.getBoundingClientRect();
+        const card = el.closest(".card")?.getBoundingClientRect();
+        const left = Math.max(0, card?.left ?? 0);
+        const right = Math.min(document.documentElement.clientWidth, card?.right ?? Number.POSITIVE_INFINITY);
+        return box.left < left - 0.5 || box.right > right + 0.5;
+      })
+      .map((el) => el.id || el.textContent?.trim() || el.tagName),
+  );
