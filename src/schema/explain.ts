@@ -51,7 +51,12 @@ const CampaignExplanation = builder.objectRef<ExplanationShape>("CampaignExplana
         ctx.db.campaign.findUniqueOrThrow({ ...query, where: { id: explanation.campaignId } }),
     }),
     matched: t.exposeBoolean("matched", { description: "Whether /v1/delivery on this replica serves it now" }),
-    reasons: t.field({ type: [ReasonDetailType], resolve: (explanation) => explanation.reasons }),
+    reasons: t.field({
+      type: [ReasonDetailType],
+      // Computed in memory, at most one per code: priced accordingly by the cost limit.
+      extensions: { cost: 0, listSize: REASONS.length },
+      resolve: (explanation) => explanation.reasons,
+    }),
   }),
 });
 
@@ -77,7 +82,7 @@ interface ExplanationPage {
 const Explanation = builder.objectRef<ExplanationPage>("Explanation").implement({
   fields: (t) => ({
     version: t.exposeInt("version", { description: "The index version that was read (X-Index-Version)" }),
-    request: t.field({ type: DeviceEcho, resolve: (page) => page.request }),
+    request: t.field({ type: DeviceEcho, extensions: { cost: 0 }, resolve: (page) => page.request }),
     campaigns: t.field({ type: [CampaignExplanation], resolve: (page) => page.campaigns }),
     nextCursor: t.string({
       nullable: true,

@@ -37,6 +37,7 @@ const Forecast = builder.objectRef<ForecastResult>("Forecast").implement({
     overlaps: t.field({
       type: [Overlap],
       description: "ACTIVE campaigns flying during the draft's window that match the most of its requests (≤ 10)",
+      extensions: { listSize: 10 },
       resolve: (forecast) => forecast.overlaps,
     }),
   }),

@@ -7,6 +7,8 @@
 //   item selects), the page size being `first` (a literal; a variable counts as MAX_PAGE, so a variable
 //   cannot hide a big page), else the argument's default, else DEFAULT_LIST_SIZE.
 // So `campaigns(first: 500)` with full targeting and stats costs 2,500 of the 5,000 allowed.
+// A field may say what it costs better through its extensions: `cost` (an item computed in memory,
+// not read: 0) and `listSize` (a list with a known bound, e.g. the 11 reason codes).
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import {
   type FieldNode,
@@ -115,10 +117,13 @@ export function costRule(maxCost: number): ValidationRule {
           const named = getNamedType(type);
           if (isLeafType(named)) continue;
           const firstArg = definition.args.find((arg) => arg.name === "first");
+          const { cost: ownCost, listSize: bound } = definition.extensions as { cost?: number; listSize?: number };
           // An object with a `first` is a page (campaignsPage): its lists (nodes) hold `first` items.
           const page = !isListType(type) && firstArg ? listSize(selection, firstArg.defaultValue) : undefined;
-          const each = 1 + (selection.selectionSet ? costOf(selection.selectionSet, named, visiting, page) : 0);
-          const size = firstArg ? listSize(selection, firstArg.defaultValue) : (pageSize ?? DEFAULT_LIST_SIZE);
+          const each =
+            (ownCost ?? 1) + (selection.selectionSet ? costOf(selection.selectionSet, named, visiting, page) : 0);
+          const size =
+            bound ?? (firstArg ? listSize(selection, firstArg.defaultValue) : (pageSize ?? DEFAULT_LIST_SIZE));
           cost += isListType(type) ? size * each : each;
         }
       }
