@@ -100,6 +100,8 @@ const envSchema = z.object({
         return origins.map((o) => o.replace(/\/$/, ""));
       }),
   ),
+  /** Days of campaign/category history kept; older revisions are pruned in the background. */
+  HISTORY_DAYS: z.preprocess(blankAsUnset, z.coerce.number().int().min(1).max(36_500).default(90)),
   /** Log every SQL statement at debug level (query counts in tests, diagnosing N+1). */
   LOG_SQL: z.preprocess(blankAsUnset, bool.default(false)),
 });

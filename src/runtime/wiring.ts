@@ -5,6 +5,7 @@ import type { Config } from "../config.ts";
 import { createDb } from "../db/client.ts";
 import type { Database } from "../db/open.ts";
 import { ReadRouter } from "../db/read-router.ts";
+import { startAuditServices } from "../keys/services.ts";
 import type { Logger } from "../logger.ts";
 import { createMetrics, type Metrics } from "../metrics.ts";
 import { SubscriptionLimits } from "../schema/subscription-limits.ts";
@@ -87,6 +88,14 @@ export async function wireServices(
     writesQueued: () => writes.queued,
   });
   const reads = new ReadRouter(database.api, replicaDb, log, { onRoute: metrics.graphqlRead });
+  let audit: Awaited<ReturnType<typeof startAuditServices>>;
+  try {
+    audit = await startAuditServices(database.presence, database.db, bus, config, log);
+  } catch (error) {
+    await presence.stop();
+    await releaseConnections();
+    throw error;
+  }
   const graphql = createGraphQLHandler({
     forecasts: createForecaster({ bus, sync, replicaId: config.REPLICA_ID, log }),
     db: database.api,
@@ -107,6 +116,7 @@ export async function wireServices(
     shutdown,
     observeOperation: metrics.graphqlOperation,
     stats: stats.store,
+    keys: audit.keys,
     afterCommit: createPropagation({
       sync,
       bus,
@@ -128,6 +138,7 @@ export async function wireServices(
     async release() {
       sync.stopPolling();
       await presence?.stop();
+      await audit.stop();
       await graphql.dispose();
       await releaseConnections();
     },

@@ -1,21 +1,29 @@
 // Campaign mutations: create, update (optimistic concurrency via expectedRevision), delete, import.
-// Each is one transaction with one change-log version, then the commit hook (write.ts).
+// Each is one transaction with one change-log version naming who made it and why, then the commit hook
+// (write.ts).
 import { upsertCampaigns } from "../store/campaign-writes.ts";
 import { builder } from "./builder.ts";
 import { CampaignStatus } from "./campaign.ts";
 import { badUserInput, conflict, isUniqueViolation, notFound } from "./errors.ts";
 import { TargetingInput } from "./targeting.ts";
-import { validateCreateCampaign, validateId, validateImport, validateUpdateCampaign } from "./validation.ts";
+import {
+  REASON_DESCRIPTION,
+  validateCreateCampaign,
+  validateId,
+  validateImport,
+  validateReason,
+  validateUpdateCampaign,
+} from "./validation.ts";
 import { commitChange } from "./write.ts";
 
-interface CampaignChangeShape {
+export interface CampaignChangeShape {
   version: number;
   propagated: boolean;
   /** The campaign to show; null after a delete. */
   campaignId: string | null;
 }
 
-const CampaignChange = builder.objectRef<CampaignChangeShape>("CampaignChange").implement({
+export const CampaignChange = builder.objectRef<CampaignChangeShape>("CampaignChange").implement({
   fields: (t) => ({
     version: t.exposeInt("version", { description: "The change-log version this mutation committed as" }),
     propagated: t.exposeBoolean("propagated", {
@@ -73,20 +81,28 @@ const UpdateCampaignInput = builder.inputType("UpdateCampaignInput", {
 builder.mutationFields((t) => ({
   createCampaign: t.field({
     type: CampaignChange,
-    args: { input: t.arg({ type: CreateCampaignInput, required: true }) },
+    args: {
+      input: t.arg({ type: CreateCampaignInput, required: true }),
+      reason: t.arg.string({ description: REASON_DESCRIPTION }),
+    },
     resolve: async (_root, args, ctx) => {
       const { rules, ...campaign } = validateCreateCampaign(args.input);
-      const committed = await commitChange(ctx, async (tx) => {
-        try {
-          await tx.campaign.create({
-            data: { ...campaign, rules: rules.length ? { createMany: { data: rules } } : undefined },
-            select: { id: true },
-          });
-        } catch (error) {
-          if (isUniqueViolation(error)) throw conflict(`campaign ${campaign.id} already exists`);
-          throw error;
-        }
-      });
+      const reason = validateReason(args.reason);
+      const committed = await commitChange(
+        ctx,
+        async (tx) => {
+          try {
+            await tx.campaign.create({
+              data: { ...campaign, rules: rules.length ? { createMany: { data: rules } } : undefined },
+              select: { id: true },
+            });
+          } catch (error) {
+            if (isUniqueViolation(error)) throw conflict(`campaign ${campaign.id} already exists`);
+            throw error;
+          }
+        },
+        { reason },
+      );
       return { ...committed, campaignId: campaign.id };
     },
   }),
@@ -97,53 +113,64 @@ builder.mutationFields((t) => ({
     args: {
       id: t.arg.id({ required: true }),
       input: t.arg({ type: UpdateCampaignInput, required: true }),
+      reason: t.arg.string({ description: REASON_DESCRIPTION }),
     },
     resolve: async (_root, args, ctx) => {
       const { id, patch } = validateUpdateCampaign(args.id, args.input);
+      const reason = validateReason(args.reason);
       const { rules, expectedRevision, ...fields } = patch;
-      const committed = await commitChange(ctx, async (tx) => {
-        // The revision check is part of the UPDATE's WHERE: of two concurrent updates expecting the same
-        // revision, the second re-checks it after the first commits, matches no row, and fails.
-        const updated = await tx.campaign.updateManyAndReturn({
-          where: { id, ...(expectedRevision !== undefined ? { revision: expectedRevision } : {}) },
-          data: { ...fields, revision: { increment: 1 } },
-          select: { startsAt: true, endsAt: true },
-        });
-        const row = updated[0];
-        if (!row) {
-          const current = await tx.campaign.findUnique({ where: { id }, select: { revision: true } });
-          if (!current) throw notFound(`campaign ${id} does not exist`);
-          throw conflict(`campaign ${id} is at revision ${current.revision}, not ${expectedRevision}`, {
-            revision: current.revision,
+      const committed = await commitChange(
+        ctx,
+        async (tx) => {
+          // The revision check is part of the UPDATE's WHERE: of two concurrent updates expecting the same
+          // revision, the second re-checks it after the first commits, matches no row, and fails.
+          const updated = await tx.campaign.updateManyAndReturn({
+            where: { id, ...(expectedRevision !== undefined ? { revision: expectedRevision } : {}) },
+            data: { ...fields, revision: { increment: 1 } },
+            select: { startsAt: true, endsAt: true },
           });
-        }
-        if (row.startsAt && row.endsAt && row.endsAt <= row.startsAt) {
-          throw badUserInput(
-            fields.endsAt !== undefined
-              ? { "input.endsAt": "must be after startsAt" }
-              : { "input.startsAt": "must be before endsAt" },
-          );
-        }
-        if (rules) {
-          await tx.targetingRule.deleteMany({ where: { campaignId: id } });
-          if (rules.length) {
-            await tx.targetingRule.createMany({ data: rules.map((rule) => ({ ...rule, campaignId: id })) });
+          const row = updated[0];
+          if (!row) {
+            const current = await tx.campaign.findUnique({ where: { id }, select: { revision: true } });
+            if (!current) throw notFound(`campaign ${id} does not exist`);
+            throw conflict(`campaign ${id} is at revision ${current.revision}, not ${expectedRevision}`, {
+              revision: current.revision,
+            });
           }
-        }
-      });
+          if (row.startsAt && row.endsAt && row.endsAt <= row.startsAt) {
+            throw badUserInput(
+              fields.endsAt !== undefined
+                ? { "input.endsAt": "must be after startsAt" }
+                : { "input.startsAt": "must be before endsAt" },
+            );
+          }
+          if (rules) {
+            await tx.targetingRule.deleteMany({ where: { campaignId: id } });
+            if (rules.length) {
+              await tx.targetingRule.createMany({ data: rules.map((rule) => ({ ...rule, campaignId: id })) });
+            }
+          }
+        },
+        { reason },
+      );
       return { ...committed, campaignId: id };
     },
   }),
 
   deleteCampaign: t.field({
     type: CampaignChange,
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true }), reason: t.arg.string({ description: REASON_DESCRIPTION }) },
     resolve: async (_root, args, ctx) => {
       const id = validateId(args.id);
-      const committed = await commitChange(ctx, async (tx) => {
-        const { count } = await tx.campaign.deleteMany({ where: { id } });
-        if (count === 0) throw notFound(`campaign ${id} does not exist`);
-      });
+      const reason = validateReason(args.reason);
+      const committed = await commitChange(
+        ctx,
+        async (tx) => {
+          const { count } = await tx.campaign.deleteMany({ where: { id } });
+          if (count === 0) throw notFound(`campaign ${id} does not exist`);
+        },
+        { reason },
+      );
       return { ...committed, campaignId: null };
     },
   }),
@@ -153,10 +180,14 @@ builder.mutationFields((t) => ({
     description:
       "Creates or replaces every campaign given (absent fields take their defaults; absent targeting = no rules), " +
       "in one transaction with one version. Any invalid item fails the whole batch, naming item and field.",
-    args: { campaigns: t.arg({ type: [CreateCampaignInput], required: true }) },
+    args: {
+      campaigns: t.arg({ type: [CreateCampaignInput], required: true }),
+      reason: t.arg.string({ description: REASON_DESCRIPTION }),
+    },
     resolve: async (_root, args, ctx) => {
       const campaigns = validateImport(args.campaigns);
-      const committed = await commitChange(ctx, (tx) => upsertCampaigns(tx, campaigns), { timeoutMs: 120_000 });
+      const reason = validateReason(args.reason);
+      const committed = await commitChange(ctx, (tx) => upsertCampaigns(tx, campaigns), { timeoutMs: 120_000, reason });
       return { version: committed.version, propagated: committed.propagated, count: campaigns.length };
     },
   }),

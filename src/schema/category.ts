@@ -3,7 +3,7 @@
 import { replaceCategoryApps } from "../store/category-writes.ts";
 import { builder } from "./builder.ts";
 import { conflict, isUniqueViolation, notFound } from "./errors.ts";
-import { normalizeId, validateCategory, validateId } from "./validation.ts";
+import { normalizeId, REASON_DESCRIPTION, validateCategory, validateId, validateReason } from "./validation.ts";
 import { commitChange } from "./write.ts";
 
 builder.prismaObject("Category", {
@@ -73,24 +73,32 @@ builder.mutationFields((t) => ({
   upsertCategory: t.field({
     type: CategoryChange,
     description: "Creates the category or replaces its name and whole app set",
-    args: { input: t.arg({ type: CategoryInput, required: true }) },
+    args: {
+      input: t.arg({ type: CategoryInput, required: true }),
+      reason: t.arg.string({ description: REASON_DESCRIPTION }),
+    },
     resolve: async (_root, args, ctx) => {
       const { id, name, apps } = validateCategory(args.input);
-      const committed = await commitChange(ctx, async (tx) => {
-        try {
-          // Always writes the row (updatedAt), so even an unchanged category gets its version.
-          await tx.category.upsert({
-            where: { id },
-            create: { id, name },
-            update: { name, updatedAt: new Date() },
-            select: { id: true },
-          });
-        } catch (error) {
-          if (isUniqueViolation(error)) throw conflict(`category ${id} was created concurrently; retry`);
-          throw error;
-        }
-        await replaceCategoryApps(tx, id, apps);
-      });
+      const reason = validateReason(args.reason);
+      const committed = await commitChange(
+        ctx,
+        async (tx) => {
+          try {
+            // Always writes the row (updatedAt), so even an unchanged category gets its version.
+            await tx.category.upsert({
+              where: { id },
+              create: { id, name },
+              update: { name, updatedAt: new Date() },
+              select: { id: true },
+            });
+          } catch (error) {
+            if (isUniqueViolation(error)) throw conflict(`category ${id} was created concurrently; retry`);
+            throw error;
+          }
+          await replaceCategoryApps(tx, id, apps);
+        },
+        { reason },
+      );
       return { ...committed, categoryId: id };
     },
   }),
@@ -98,19 +106,24 @@ builder.mutationFields((t) => ({
   deleteCategory: t.field({
     type: CategoryChange,
     description: "Deletes the category and every targeting rule naming it (those campaigns get a new revision)",
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true }), reason: t.arg.string({ description: REASON_DESCRIPTION }) },
     resolve: async (_root, args, ctx) => {
       const id = validateId(args.id);
-      const committed = await commitChange(ctx, async (tx) => {
-        // Campaign rows first: every writer locks campaigns before anything else, so no lock cycles.
-        await tx.campaign.updateMany({
-          where: { rules: { some: { dimension: "CATEGORY", value: id } } },
-          data: { revision: { increment: 1 } },
-        });
-        await tx.targetingRule.deleteMany({ where: { dimension: "CATEGORY", value: id } });
-        const { count } = await tx.category.deleteMany({ where: { id } });
-        if (count === 0) throw notFound(`category ${id} does not exist`);
-      });
+      const reason = validateReason(args.reason);
+      const committed = await commitChange(
+        ctx,
+        async (tx) => {
+          // Campaign rows first: every writer locks campaigns before anything else, so no lock cycles.
+          await tx.campaign.updateMany({
+            where: { rules: { some: { dimension: "CATEGORY", value: id } } },
+            data: { revision: { increment: 1 } },
+          });
+          await tx.targetingRule.deleteMany({ where: { dimension: "CATEGORY", value: id } });
+          const { count } = await tx.category.deleteMany({ where: { id } });
+          if (count === 0) throw notFound(`category ${id} does not exist`);
+        },
+        { reason },
+      );
       return { ...committed, categoryId: null };
     },
   }),

@@ -1,6 +1,7 @@
 // The per-request GraphQL context: who is asking, the shared services, and request-scoped loaders.
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
+import type { KeyStore } from "../keys/key-store.ts";
 import type { Logger } from "../logger.ts";
 import { createStatsLoader, type StatsLoader } from "../stats/loader.ts";
 import { createMemoryStatsStore, type StatsStore } from "../stats/store.ts";
@@ -8,11 +9,10 @@ import type { ChangeFeed } from "../sync/change-feed.ts";
 import type { Forecaster } from "../sync/forecasts.ts";
 import type { IndexSync } from "../sync/index-sync.ts";
 import type { ReplicaRegistry, ReplicaState } from "../sync/replicas.ts";
+import type { Principal, Role } from "./auth.ts";
 import { createLoaders, type Loaders } from "./loaders.ts";
 import type { SubscriptionLimits } from "./subscription-limits.ts";
 import { WriteGate } from "./write-gate.ts";
-
-export type Role = "admin" | "viewer";
 
 /** What the GraphQL API needs from the process; built once at start. */
 export interface GraphQLDeps {
@@ -48,12 +48,17 @@ export interface GraphQLDeps {
   stats?: StatsStore;
   /** The database a query (read-only operation) reads: the read replica when fresh enough. Absent → `db`. */
   readDatabase?: () => Promise<Db>;
+  /** This replica's cache of named API keys; absent → only the env tokens authenticate. */
+  keys?: KeyStore;
   /** Reach forecasts from every replica's traffic sample; absent → forecast answers UNAVAILABLE. */
   forecasts?: Forecaster;
 }
 
 export interface Context {
+  /** Who is asking: named in the audit trail of every change this request makes. */
+  readonly principal: Principal;
   readonly role: Role;
+  readonly keys?: KeyStore;
   readonly writeDb: Db;
   readonly writes: WriteGate;
   readonly feed: ChangeFeed;
@@ -62,6 +67,8 @@ export interface Context {
   liveReplicas(): Promise<ReplicaState[]>;
   /** The primary; a query's context is switched to the read database before it executes (readFrom). */
   db: Db;
+  /** The primary with GraphQL's short timeouts, whichever database `db` points at. */
+  readonly primary: Db;
   readonly sync: IndexSync;
   readonly config: Config;
   readonly replicas: ReplicaRegistry;
@@ -75,7 +82,7 @@ export interface Context {
   readonly forecasts?: Forecaster;
 }
 
-export function createContext(deps: GraphQLDeps, role: Role): Context {
+export function createContext(deps: GraphQLDeps, principal: Principal): Context {
   deps.stats ??= createMemoryStatsStore();
   deps.writes ??= new WriteGate({
     concurrency: deps.config.WRITE_CONCURRENCY,
@@ -83,7 +90,9 @@ export function createContext(deps: GraphQLDeps, role: Role): Context {
     maxWaitMs: deps.config.WRITE_QUEUE_TIMEOUT_MS,
   });
   return {
-    role,
+    principal,
+    role: principal.role,
+    keys: deps.keys,
     writeDb: deps.writeDb ?? deps.db,
     writes: deps.writes,
     feed: deps.feed,
@@ -91,6 +100,7 @@ export function createContext(deps: GraphQLDeps, role: Role): Context {
     log: deps.log,
     liveReplicas: deps.liveReplicas ?? (async () => deps.replicas.live()),
     db: deps.db,
+    primary: deps.db,
     sync: deps.sync,
     config: deps.config,
     replicas: deps.replicas,

@@ -13,5 +13,8 @@ import "./explain.ts";
 import "./forecast.ts";
 import "./rule-change.ts";
 import "./me.ts";
+import "./history.ts";
+import "./campaign-revert.ts";
+import "./api-key.ts";
 
 export const schema = builder.toSchema({ sortSchema: false });

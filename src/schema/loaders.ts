@@ -1,8 +1,9 @@
 // Request-scoped DataLoaders for data the Prisma plugin cannot plan: campaigns whose targeting rules
-// name a category (there is no Prisma relation between rules and categories).
+// name a category (there is no Prisma relation between rules and categories), and history pages.
 import DataLoader from "dataloader";
 import type { Db } from "../db/client.ts";
 import type { Campaign, Prisma } from "../generated/prisma/client.ts";
+import { type HistoryOf, loadHistory, type Revision } from "../store/history.ts";
 
 /** The plugin's planned selection for the Campaign fields requested under Category.campaigns. */
 export type CampaignQuery = { include?: Prisma.CampaignInclude; select?: Prisma.CampaignSelect };
@@ -10,11 +11,23 @@ export type CampaignQuery = { include?: Prisma.CampaignInclude; select?: Prisma.
 export interface Loaders {
   /** One loader per distinct selection (aliases may ask different Campaign fields under one request). */
   campaignsByCategory(query: CampaignQuery): DataLoader<string, Campaign[]>;
+  /** Pages of history (`first` revisions older than `before`), one query for every id asked together. */
+  history<S>(of: HistoryOf, first: number, before: number | null): DataLoader<string, Revision<S>[]>;
 }
 
 export function createLoaders(db: Db): Loaders {
   const byQuery = new Map<string, DataLoader<string, Campaign[]>>();
+  const histories = new Map<string, DataLoader<string, Revision<unknown>[]>>();
   return {
+    history<S>(of: HistoryOf, first: number, before: number | null) {
+      const key = `${of}:${first}:${before}`;
+      let loader = histories.get(key);
+      if (!loader) {
+        loader = new DataLoader((ids) => loadHistory(db, of, ids, first, before));
+        histories.set(key, loader);
+      }
+      return loader as DataLoader<string, Revision<S>[]>;
+    },
     campaignsByCategory(query) {
       const key = JSON.stringify(query);
       let loader = byQuery.get(key);

@@ -8,6 +8,9 @@ export const MAX_CHANGES_PAGE = 500;
 
 export const RuleChangeKind = builder.enumType(RuleChangeKindValues, { name: "RuleChangeKind" });
 
+/** What every item shows of its version (the change feed selects the same). */
+const VERSION_FIELDS = { at: true, actor: true, reason: true } as const;
+
 const RuleChange = builder.prismaObject("ChangeLogItem", {
   name: "RuleChange",
   fields: (t) => ({
@@ -18,8 +21,20 @@ const RuleChange = builder.prismaObject("ChangeLogItem", {
     at: t.field({
       type: "DateTime",
       description: "When the version committed",
-      select: { change: { select: { at: true } } },
+      select: { change: { select: VERSION_FIELDS } },
       resolve: (item) => item.change.at,
+    }),
+    actor: t.string({
+      description:
+        "Who made the version: an API key's name (env-admin, env-viewer for the env tokens), or sql:<database user>",
+      select: { change: { select: VERSION_FIELDS } },
+      resolve: (item) => item.change.actor,
+    }),
+    reason: t.string({
+      nullable: true,
+      description: "Why, as the actor said (a mutation's reason; SET LOCAL bullseye.reason in SQL)",
+      select: { change: { select: VERSION_FIELDS } },
+      resolve: (item) => item.change.reason,
     }),
   }),
 });

@@ -276,6 +276,19 @@ export function validateIntArgs<K extends string>(
   return out;
 }
 
+export const MAX_REASON_LENGTH = 1_000;
+export const REASON_DESCRIPTION = `Why: recorded with the actor in the audit trail (at most ${MAX_REASON_LENGTH.toLocaleString("en")} characters)`;
+
+/** A mutation's `reason`: trimmed; empty or absent → null. */
+export function validateReason(raw: string | null | undefined, path = "reason"): string | null {
+  if (raw == null) return null;
+  const value = raw.trim();
+  if (value.length > MAX_REASON_LENGTH)
+    throw badUserInput({ [path]: `must be at most ${MAX_REASON_LENGTH} characters` });
+  if (!NO_NUL[0](value)) throw badUserInput({ [path]: NO_NUL[1] });
+  return value === "" ? null : value;
+}
+
 /** Draft targeting and flight (forecasts): normalised like a campaign's, nothing stored. */
 export function validateTargetingDraft(input: { targeting: unknown; startsAt?: unknown; endsAt?: unknown }): {
   rules: RuleData[];

@@ -1,6 +1,7 @@
 // How every mutation writes: its turn at the write gate (bounded concurrency, queued), one transaction,
-// the version it allocated read inside it (the triggers allocate exactly one per transaction), then the
-// commit hook, which says whether it propagated.
+// the version it allocated read inside it (the triggers allocate exactly one per transaction) in the same
+// statement that names the actor and reason on its change_log row, then the commit hook, which says
+// whether it propagated.
 //
 // A write statement may legitimately wait a while for the change counter's lock when many writers
 // contend, so write statements have no short bound. Whether the database still answers is asked
@@ -26,11 +27,19 @@ const LIVENESS_EVERY_MS = 1_000;
 
 class Abandoned extends Error {}
 
+export interface CommitOptions {
+  timeoutMs?: number;
+  /** Why, as the caller said (the mutation's `reason` argument, validated). */
+  reason?: string | null;
+}
+
 export async function commitChange<T>(
   ctx: Context,
   work: (tx: Tx) => Promise<T>,
-  options: { timeoutMs?: number } = {},
+  options: CommitOptions = {},
 ): Promise<Committed<T>> {
+  const actor = ctx.principal.name;
+  const reason = options.reason ?? null;
   let abandoned = false;
   // Only a running write is watched: queued ones are refused by failQueued when a running one finds out.
   const watchdog = livenessWatch(ctx);
@@ -39,9 +48,12 @@ export async function commitChange<T>(
     return ctx.writeDb.$transaction(
       async (tx) => {
         const value = await work(tx);
-        const [row] = await tx.$queryRaw<{ version: number | null }[]>`SELECT bullseye_allocated_version() AS version`;
+        // The triggers wrote the row as `sql:<user>`; the API names the key instead (no extra round trip).
+        const [row] = await tx.$queryRaw<{ version: number }[]>`
+          UPDATE change_log SET actor = ${actor}, reason = ${reason}
+          WHERE version = bullseye_allocated_version() RETURNING version`;
         // Every mutation writes at least one row, so a missing version is a bug, not a user error.
-        if (row?.version == null) throw new Error("mutation committed no change: no version allocated");
+        if (!row) throw new Error("mutation committed no change: no version allocated");
         // The client was already told UNAVAILABLE: this write must not land after all.
         if (abandoned) throw new Abandoned("the database stopped answering; rolled back");
         return { value, version: row.version };

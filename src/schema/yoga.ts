@@ -41,7 +41,7 @@ interface ServerContext {
 }
 
 export function createGraphQLHandler(deps: GraphQLDeps) {
-  const auth = createTokenAuth(deps.config, deps.log);
+  const auth = createTokenAuth(deps.config, deps.log, deps.keys);
   const log = deps.log.child({ component: "graphql" });
   const allowed = new Set(deps.config.CORS_ORIGINS);
   const yoga = createYoga<ServerContext, Context>({
@@ -112,9 +112,9 @@ export function createGraphQLHandler(deps: GraphQLDeps) {
       // HTTP and SSE: the Authorization header. WebSocket: connection_init's `authorization` (browsers
       // cannot set headers on a WebSocket). Never the query string.
       const header = connectionParams ? initToken(connectionParams) : (request?.headers.get("authorization") ?? null);
-      const role = auth.roleOf(header);
-      if (!role) throw unauthenticated();
-      return createContext(deps, role);
+      const principal = auth.principalOf(header);
+      if (!principal) throw unauthenticated();
+      return createContext(deps, principal);
     },
   });
   authOf.set(yoga, auth);

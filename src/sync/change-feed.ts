@@ -16,7 +16,7 @@ export interface FeedItem {
   kind: RuleChangeKind;
   campaignId: string | null;
   categoryId: string | null;
-  change: { at: Date };
+  change: { at: Date; actor: string; reason: string | null };
 }
 
 /** What the feed needs of the index: its version, and a wake-up when it moves. */
@@ -222,7 +222,7 @@ export class ChangeFeed {
     return this.db.changeLogItem.findMany({
       where: { version: { gt: after, lte: upTo } },
       orderBy: [{ version: "asc" }, { id: "asc" }],
-      include: { change: { select: { at: true } } },
+      include: { change: { select: { at: true, actor: true, reason: true } } },
     });
   }
 }

@@ -19,12 +19,14 @@ export interface StartOptions {
   /** Wait for /readyz 200 (default) or only for the port. */
   waitReady?: boolean;
   timeoutMs?: number;
+  /** The checkout to run (default: this one). */
+  cwd?: string;
 }
 
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   // One process (not the tsx CLI, which runs the app in a child): signals, SIGKILL included, reach the app.
   const child = spawn(process.execPath, ["--import", "tsx", "src/index.ts"], {
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     env: {
       ...process.env,
       PORT: "0",

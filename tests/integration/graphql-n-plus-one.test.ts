@@ -86,6 +86,24 @@ describe("N+1", () => {
     expect(await sqlFor(`{ categories { id apps campaigns { id ${TARGETING} } } }`)).toHaveLength(2);
   });
 
+  it("lists 100 campaigns and 20 categories with their history in 4 SQL queries (one per list, one per history)", async () => {
+    const statements = await sqlFor(`{
+      campaigns(first: 100) { id history(first: 2) { revision actor campaign { name ${TARGETING} } } }
+      categories { id history(first: 2) { revision category { apps } } }
+    }`);
+    expect(statements).toHaveLength(4);
+  });
+
+  it("authenticates a named API key from memory: 50 requests, no SQL", async () => {
+    const created = await gql(`mutation { createApiKey(name: "n-plus-one", role: VIEWER) { key } }`);
+    const viewer = graphqlClient(server.url, created.data?.createApiKey.key);
+    await settled();
+    const before = sqlLines().length;
+    for (let i = 0; i < 50; i++) expect((await viewer("{ me { name role } }")).data?.me.name).toBe("n-plus-one");
+    await settled();
+    expect(sqlLines().slice(before)).toEqual([]);
+  });
+
   it("answers a campaignsPage of 50 with targeting in two queries (ids, nodes), plus the count when asked", async () => {
     const page = `campaignsPage(filter: { search: "campaign", targets: { countries: ["US"] } }, orderBy: PRIORITY, first: 50)`;
     expect(await sqlFor(`{ ${page} { nodes { id ${TARGETING} } } }`)).toHaveLength(2);

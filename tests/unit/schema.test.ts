@@ -27,6 +27,7 @@ describe("GraphQL schema", () => {
         "delivery",
         "indexStatus",
         "ruleChanges",
+        "apiKeys",
       ]),
     );
     expect(Object.keys(schema.getMutationType()?.getFields() ?? {})).toEqual(
@@ -37,8 +38,17 @@ describe("GraphQL schema", () => {
         "importCampaigns",
         "upsertCategory",
         "deleteCategory",
+        "createApiKey",
+        "revokeApiKey",
+        "revertCampaign",
       ]),
     );
     expect(Object.keys(schema.getSubscriptionType()?.getFields() ?? {})).toEqual(["ruleChanges"]);
+  });
+
+  it("accepts a reason on every mutation (the audit trail)", () => {
+    const mutations = Object.values(schema.getMutationType()?.getFields() ?? {});
+    const withoutReason = mutations.filter((field) => !field.args.some((arg) => arg.name === "reason"));
+    expect(withoutReason.map((field) => field.name)).toEqual([]);
   });
 });
