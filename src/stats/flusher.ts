@@ -41,7 +41,9 @@ export function startFlusher(counter: DeliveryCounter, store: StatsStore, log: L
     async stop(timeoutMs = 1_000) {
       clearInterval(timer);
       await inFlight;
-      await Promise.race([flush(), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+      let deadline: NodeJS.Timeout | undefined;
+      await Promise.race([flush(), new Promise((r) => (deadline = setTimeout(r, timeoutMs)))]);
+      clearTimeout(deadline);
     },
   };
 }
