@@ -1,4 +1,4 @@
-// Environment → one frozen, validated, typed config (CONTRACT §1). Nothing else reads process.env.
+// Environment → one frozen, validated, typed config (docs/CONTRACT.md §1). Nothing else reads process.env.
 import os from "node:os";
 import { z } from "zod";
 

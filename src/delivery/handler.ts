@@ -1,4 +1,4 @@
-// The /v1/delivery endpoint (CONTRACT §3) on plain node:http: parse, validate, match against the
+// The /v1/delivery endpoint (docs/CONTRACT.md §3) on plain node:http: parse, validate, match against the
 // current snapshot, write pre-serialised bytes. No database, Redis or GraphQL on this path.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parseDeviceFields } from "./request.ts";

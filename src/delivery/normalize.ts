@@ -1,4 +1,4 @@
-// Value normalisation for devices and rules alike (CONTRACT §2): one definition, so a rule written
+// Value normalisation for devices and rules alike (docs/CONTRACT.md §2): one definition, so a rule written
 // "Canada" matches a device sending "ca". Each function returns the stored form, or undefined if invalid.
 import countries from "i18n-iso-countries";
 import en from "i18n-iso-countries/langs/en.json" with { type: "json" };

@@ -1,4 +1,4 @@
-// Device request validation (CONTRACT §3): raw fields → normalised DeviceRequest, or every bad field
+// Device request validation (docs/CONTRACT.md §3): raw fields → normalised DeviceRequest, or every bad field
 // (`fields`) with the classic message for the first one (`error`: app, then country, then os).
 
 import { normalizeApp, normalizeCountry, normalizeOs } from "./normalize.ts";

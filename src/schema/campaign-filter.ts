@@ -1,4 +1,4 @@
-// CampaignFilter (CONTRACT §5): the input type, its validation (values normalised like rules are, so
+// CampaignFilter (docs/CONTRACT.md §4): the input type, its validation (values normalised like rules are, so
 // `targets: { countries: ["Canada"] }` finds rules stored as "CA"), and the Prisma `where` it means.
 import { normalizeApp, normalizeCountry, normalizeOs } from "../delivery/normalize.ts";
 import type { Prisma } from "../generated/prisma/client.ts";

@@ -1,4 +1,4 @@
-// CampaignOrder (CONTRACT §5) and the opaque cursors of campaignsPage: each order is a total order
+// CampaignOrder (docs/CONTRACT.md §4) and the opaque cursors of campaignsPage: each order is a total order
 // (its key, then id), and a cursor is the last node's position in it, so the next page starts right
 // after that node (keyset paging: no OFFSET, as fast on page 1,000 as on page 1).
 import type { Prisma } from "../generated/prisma/client.ts";

@@ -1,4 +1,4 @@
-// campaignsPage (CONTRACT §5): search, filters, orders and cursor paging over the whole catalog, with
+// campaignsPage (docs/CONTRACT.md §4): search, filters, orders and cursor paging over the whole catalog, with
 // the total, so a client shows "50 of 12,000" without loading 12,000 campaigns. A page is two queries:
 // its ids (a keyset query on the bare table, or the served-order read), then its nodes by id with the
 // selection the Prisma plugin plans; totalCount is a count run beside them, only when selected.

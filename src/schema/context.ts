@@ -41,7 +41,7 @@ export interface GraphQLDeps {
   observeOperation?: (type: string, name: string | undefined, outcome: "ok" | "error") => void;
   /**
    * The commit hook: called by every mutation after its transaction committed, with the version it
-   * allocated. Resolves to `propagated` (CONTRACT §4 "read your write").
+   * allocated. Resolves to `propagated` (docs/CONTRACT.md §4 "read your write").
    */
   afterCommit(version: number): Promise<boolean>;
   /** Delivery stats (Campaign.stats); absent → an empty in-process store. */

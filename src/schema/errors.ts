@@ -1,4 +1,4 @@
-// Every expected failure of the GraphQL API, as a GraphQL error with `extensions.code` (CONTRACT §4),
+// Every expected failure of the GraphQL API, as a GraphQL error with `extensions.code` (docs/CONTRACT.md §4),
 // and the one place that turns Prisma/driver errors into those codes. Anything else stays masked.
 
 import { GraphQLError } from "graphql";

@@ -1,4 +1,4 @@
-// The GraphQL schema (CONTRACT §4): every area registers its types on the builder; this assembles them.
+// The GraphQL schema (docs/CONTRACT.md §4): every area registers its types on the builder; this assembles them.
 import { builder } from "./builder.ts";
 import "./scalars.ts";
 import "./root.ts";

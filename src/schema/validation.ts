@@ -1,4 +1,4 @@
-// Input validation for the GraphQL API (CONTRACT §2), in one place: zod schemas that check and
+// Input validation for the GraphQL API (docs/CONTRACT.md §2), in one place: zod schemas that check and
 // normalise, and validate* functions that report every bad field at once as BAD_USER_INPUT
 // (`extensions.fields`: input path → message). Values are normalised with the same functions the
 // delivery path uses, so a rule written "Canada" is stored as "CA" and matches a device sending "ca".

@@ -1,4 +1,4 @@
-// The commit hook of GraphQL mutations (CONTRACT §4 "read your write"): announce the new version on the
+// The commit hook of GraphQL mutations (docs/CONTRACT.md §4 "read your write"): announce the new version on the
 // bus, apply it to this replica's index, then wait until every live replica serves it. Resolves to
 // `propagated`: true only when every replica live on the bus OR in Postgres serves the version (by
 // either source), false at the timeout or when Postgres cannot be read (then nobody can tell which
