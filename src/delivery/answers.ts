@@ -11,21 +11,31 @@ import { SeenFilter } from "./seen-filter.ts";
 import { TwoGenerationCache } from "./two-generation-cache.ts";
 
 export interface Answer {
-  /** The 200 body (`[{"cid","img","cta"},…]`), or null for 204. */
-  readonly body: Buffer | null;
+  /**
+   * The 200 body (`[{"cid","img","cta"},…]`), or null for 204. A string unless the answer is large and
+   * kept: node writes a small string together with the headers, and allocating a buffer per answer
+   * measured dearer than encoding a few hundred bytes at each write; a large answer written many times
+   * (hundreds of ads) is encoded once.
+   */
+  readonly body: Buffer | string | null;
+  /** The body's length in bytes. */
+  readonly bytes: number;
   /** Served campaign ids, in answer order. */
   readonly campaignIds: readonly string[];
-  /** Sorted serials of the campaigns: the answer's identity. */
+  /** Sorted serials of the campaigns: a kept answer's identity (empty for a one-off answer). */
   readonly serials: readonly number[];
 }
 
-export const NO_ADS: Answer = Object.freeze({ body: null, campaignIds: EMPTY_LIST, serials: EMPTY_LIST });
+export const NO_ADS: Answer = Object.freeze({ body: null, bytes: 0, campaignIds: EMPTY_LIST, serials: EMPTY_LIST });
+
+/** A kept answer at least this large is held encoded. */
+const BUFFER_FROM_BYTES = 4096;
 
 /** Rough bytes an answer holds beyond its body: objects, arrays (ids, serials), the table entry. */
 const ANSWER_OVERHEAD = 200;
 
 export const answerBytes = (answer: Answer): number =>
-  (answer.body?.length ?? 0) + answer.serials.length * 24 + ANSWER_OVERHEAD;
+  answer.bytes + (answer.campaignIds.length + answer.serials.length) * 8 + ANSWER_OVERHEAD;
 
 const entryBytes = (_hash: number, entry: Answer | Answer[]): number =>
   Array.isArray(entry) ? entry.reduce((sum, answer) => sum + answerBytes(answer), 0) : answerBytes(entry);
@@ -75,9 +85,10 @@ export class AnswerTable {
         for (const answer of entry) if (sameSerials(answer, keys, n)) return answer;
       }
     }
-    const answer = buildAnswer(campaigns, keys, n);
     this.built = true;
-    if (!this.seen.check(hash)) return answer;
+    // A set seen for the first time gets a one-off answer; from the second time on it is kept.
+    if (!this.seen.check(hash)) return buildAnswer(campaigns, null, n);
+    const answer = buildAnswer(campaigns, keys, n);
     // A hash collision keeps both answers under the hash.
     this.table.set(hash, entry === undefined ? answer : [...(Array.isArray(entry) ? entry : [entry]), answer]);
     return answer;
@@ -107,11 +118,21 @@ function sameSerials(answer: Answer, keys: Float64Array, n: number): boolean {
   return true;
 }
 
-function buildAnswer(campaigns: readonly CompiledCampaign[], keys: Float64Array, n: number): Answer {
+/** A kept answer when `keys` (the sorted serials) are given, else a one-off one. */
+function buildAnswer(campaigns: readonly CompiledCampaign[], keys: Float64Array | null, n: number): Answer {
   const ordered = campaigns.slice().sort(byPriorityThenId);
-  return Object.freeze({
-    body: Buffer.from(`[${ordered.map((c) => c.fragment).join(",")}]`),
-    campaignIds: Object.freeze(ordered.map((c) => c.id)),
-    serials: Object.freeze(Array.from(keys.subarray(0, n))),
-  });
+  let text = "[";
+  let bytes = 1 + n;
+  const ids = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const campaign = ordered[i] as CompiledCampaign;
+    if (i > 0) text += ",";
+    text += campaign.fragment;
+    bytes += campaign.fragmentBytes;
+    ids[i] = campaign.id;
+  }
+  text += "]";
+  if (!keys) return { body: text, bytes, campaignIds: ids, serials: EMPTY_LIST };
+  const body = bytes >= BUFFER_FROM_BYTES ? Buffer.from(text) : text;
+  return { body, bytes, campaignIds: ids, serials: Array.from(keys.subarray(0, n)) };
 }

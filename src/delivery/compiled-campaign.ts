@@ -13,8 +13,9 @@ export interface CompiledCampaign {
   /** Flight bounds in ms since epoch; open bounds are ±Infinity. */
   readonly startsAt: number;
   readonly endsAt: number;
-  /** `{"cid","img","cta"}`, so a response body is a join of fragments. */
+  /** `{"cid","img","cta"}`, so a response body is a join of fragments; and its length in UTF-8 bytes. */
   readonly fragment: string;
+  readonly fragmentBytes: number;
   readonly include: RuleSets;
   readonly exclude: RuleSets;
   /** The dimension it is filed under; null when it has no include rule at all. */
@@ -36,13 +37,15 @@ const MIN_APP_UNIVERSE = 10_000;
 let lastSerial = 0;
 
 export function compileCampaign(def: CampaignDef, stats: CatalogStats): CompiledCampaign {
+  const fragment = JSON.stringify({ cid: def.id, img: def.imageUrl, cta: def.cta });
   return {
     id: def.id,
     serial: ++lastSerial,
     priority: def.priority,
     startsAt: def.startsAt?.getTime() ?? Number.NEGATIVE_INFINITY,
     endsAt: def.endsAt?.getTime() ?? Number.POSITIVE_INFINITY,
-    fragment: JSON.stringify({ cid: def.id, img: def.imageUrl, cta: def.cta }),
+    fragment,
+    fragmentBytes: Buffer.byteLength(fragment),
     include: ruleSets(def.include),
     exclude: ruleSets(def.exclude),
     anchor: chooseAnchor(def.include, stats),

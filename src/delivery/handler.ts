@@ -22,7 +22,7 @@ const JSON_TYPE = "application/json; charset=utf-8";
 export function createDeliveryHandler(source: SnapshotSource, observe?: DeliveryObserver) {
   return function handleDelivery(req: IncomingMessage, res: ServerResponse, query: string): void {
     const startedAt = performance.now();
-    const reply = (status: number, body: Buffer | string | null, ids: readonly string[] = []) => {
+    const reply = (status: number, body: Buffer | string | null, ids: readonly string[] = [], bytes?: number) => {
       const headers: Record<string, string | number> = {
         "Cache-Control": "no-store",
         "X-Index-Version": source.snapshot?.versionHeader ?? "0",
@@ -30,7 +30,7 @@ export function createDeliveryHandler(source: SnapshotSource, observe?: Delivery
       if (status === 405) headers.Allow = "GET, POST";
       if (body !== null) {
         headers["Content-Type"] = JSON_TYPE;
-        headers["Content-Length"] = Buffer.byteLength(body);
+        headers["Content-Length"] = bytes ?? Buffer.byteLength(body);
       }
       res.writeHead(status, headers);
       res.end(body ?? undefined);
@@ -52,7 +52,7 @@ export function createDeliveryHandler(source: SnapshotSource, observe?: Delivery
       }
       source.traffic?.record(parsed.request);
       const result = snapshot.match(parsed.request);
-      if (result.body) reply(200, result.body, result.campaignIds);
+      if (result.body !== null) reply(200, result.body, result.campaignIds, result.bytes);
       else reply(204, null);
     };
 

@@ -74,7 +74,7 @@ builder.queryFields((t) => ({
       const snapshot = currentSnapshot(ctx);
       const result = snapshot.match(parsed.request);
       // The pre-serialised /v1/delivery body is the answer; parsing it keeps the two identical.
-      const ads = result.body ? (JSON.parse(result.body.toString("utf8")) as AdShape[]) : [];
+      const ads = result.body !== null ? (JSON.parse(String(result.body)) as AdShape[]) : [];
       return { version: snapshot.version, ads };
     },
   }),

@@ -79,5 +79,5 @@ export function bruteForce(
     .map((c) => c.id);
 }
 
-export const served = (body: Buffer | null) =>
-  body ? (JSON.parse(body.toString()) as { cid: string }[]).map((a) => a.cid) : [];
+export const served = (body: Buffer | string | null) =>
+  body !== null ? (JSON.parse(String(body)) as { cid: string }[]).map((a) => a.cid) : [];
