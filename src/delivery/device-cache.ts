@@ -2,30 +2,31 @@
 // instead of a match. Entries are tagged with the snapshot that computed them and the span in which
 // flight windows leave them valid; a stale entry is recomputed and replaced.
 //
-// Only devices seen before are admitted (seen-filter.ts). An entry is charged its key, its own
-// overhead and — when its answer was built for it rather than shared — that answer's bytes too, so
-// the budget bounds what the entries keep alive, not just the entries.
-import type { Answer } from "./answers.ts";
+// Only devices seen before are admitted (seen-filter.ts). An entry is charged its key, its own overhead
+// and its answer when that is compact (answers.ts); a large, shared answer is held weakly — it is the
+// answer table's to keep, so entries never keep more alive than the budgets account for.
+import { type Answer, answerSize } from "./answers.ts";
+import { LruCache } from "./lru-cache.ts";
 import { hashString, SeenFilter } from "./seen-filter.ts";
-import { TwoGenerationCache } from "./two-generation-cache.ts";
 
 interface Entry {
+  tick: number;
   readonly snapshot: number;
-  readonly answer: Answer;
+  readonly answer: Answer | WeakRef<Answer>;
   readonly from: number;
   readonly until: number;
   readonly bytes: number;
 }
 
-/** Rough bytes an entry holds beyond its key's characters: the Map slot, the entry, the key header. */
+/** Rough bytes an entry holds beyond its key's characters: the Map slot, the entry, the key's header. */
 const ENTRY_OVERHEAD = 120;
 
 export class DeviceCache {
-  private readonly entries: TwoGenerationCache<string, Entry>;
+  private readonly entries: LruCache<string, Entry>;
   private readonly seen = new SeenFilter();
 
   constructor(maxBytes: number) {
-    this.entries = new TwoGenerationCache(maxBytes, (_key, entry) => entry.bytes);
+    this.entries = new LruCache(maxBytes, (_key, entry) => entry.bytes);
   }
 
   get bytes(): number {
@@ -39,13 +40,14 @@ export class DeviceCache {
   get(key: string, snapshot: number, now: number): Answer | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined || entry.snapshot !== snapshot || now < entry.from || now >= entry.until) return undefined;
-    return entry.answer;
+    return entry.answer instanceof WeakRef ? entry.answer.deref() : entry.answer;
   }
 
-  /** `answerBytes`: what the answer holds, when it was built for this device (0 when shared). */
-  set(key: string, snapshot: number, answer: Answer, from: number, until: number, answerBytes: number): void {
+  set(key: string, snapshot: number, answer: Answer, from: number, until: number): void {
     if (!this.entries.has(key) && !this.seen.check(hashString(key))) return;
-    const bytes = key.length * 2 + ENTRY_OVERHEAD + answerBytes;
-    this.entries.set(key, { snapshot, answer, from, until, bytes });
+    const shared = answer.encoded !== null;
+    // Keys are device values: one byte per character as V8 stores them (two for the rare non-Latin-1).
+    const bytes = key.length + ENTRY_OVERHEAD + (shared ? 0 : answerSize(answer));
+    this.entries.set(key, { tick: 0, snapshot, answer: shared ? new WeakRef(answer) : answer, from, until, bytes });
   }
 }

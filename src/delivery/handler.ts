@@ -1,6 +1,7 @@
 // The /v1/delivery endpoint (docs/CONTRACT.md §3) on plain node:http: parse, validate, match against the
 // current snapshot, write pre-serialised bytes. No database, Redis or GraphQL on this path.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { bodyOf } from "./answers.ts";
 import { parseDeviceFields } from "./request.ts";
 import type { TargetingSnapshot } from "./snapshot.ts";
 import type { TrafficSample } from "./traffic-sample.ts";
@@ -52,7 +53,8 @@ export function createDeliveryHandler(source: SnapshotSource, observe?: Delivery
       }
       source.traffic?.record(parsed.request);
       const result = snapshot.match(parsed.request);
-      if (result.body !== null) reply(200, result.body, result.campaignIds, result.bytes);
+      const body = bodyOf(result);
+      if (body !== null) reply(200, body, result.campaignIds, result.bytes);
       else reply(204, null);
     };
 

@@ -2,7 +2,7 @@
 // match this device now". A change produces a new snapshot sharing whatever it did not touch
 // (index-draft.ts); readers holding the old one never see a half-applied change. Pure data structure,
 // no I/O; large changes are applied in steps that the caller can spread over event-loop turns.
-import { type Answer, AnswerTable, answerBytes } from "./answers.ts";
+import { type Answer, AnswerTable } from "./answers.ts";
 import { type CompiledCampaign, compileCampaign } from "./compiled-campaign.ts";
 import { DeviceCache } from "./device-cache.ts";
 import { EMPTY_LIST, emptyIndex, type IndexData } from "./index-data.ts";
@@ -27,7 +27,8 @@ class SharedAnswers {
   readonly matches: Matches = newMatches();
 
   constructor(bytes: number, deviceCache: boolean) {
-    // Devices get most of the budget: each entry also pays for an answer built only for it.
+    // Devices get most of the budget (an entry pays for its compact answer); the table holds only the
+    // large shared answers.
     this.answers = new AnswerTable(deviceCache ? bytes / 4 : bytes);
     this.devices = deviceCache && bytes > 0 ? new DeviceCache((bytes * 3) / 4) : null;
   }
@@ -112,7 +113,7 @@ export class TargetingSnapshot {
     if (cached !== undefined) return cached;
     findMatches(this.index, request, now, matches);
     const answer = answers.answerFor(matches.campaigns);
-    devices.set(key, this.stamp, answer, matches.from, matches.until, answers.built ? answerBytes(answer) : 0);
+    devices.set(key, this.stamp, answer, matches.from, matches.until);
     return answer;
   }
 

@@ -1,5 +1,6 @@
 // What this replica's in-memory index answers: the delivery query (exactly /v1/delivery's answer) and
 // indexStatus. Neither touches the database.
+import { bodyOf } from "../delivery/answers.ts";
 import { parseDeviceFields } from "../delivery/request.ts";
 import type { TargetingSnapshot } from "../delivery/snapshot.ts";
 import { builder } from "./builder.ts";
@@ -74,7 +75,8 @@ builder.queryFields((t) => ({
       const snapshot = currentSnapshot(ctx);
       const result = snapshot.match(parsed.request);
       // The pre-serialised /v1/delivery body is the answer; parsing it keeps the two identical.
-      const ads = result.body !== null ? (JSON.parse(String(result.body)) as AdShape[]) : [];
+      const body = bodyOf(result);
+      const ads = body !== null ? (JSON.parse(String(body)) as AdShape[]) : [];
       return { version: snapshot.version, ads };
     },
   }),
