@@ -59,6 +59,7 @@ export async function wireServices(
   const sync = new IndexSync(database.db, log, {
     replicaDb,
     answerCacheBytes: config.ANSWER_CACHE_MB * 1024 * 1024,
+    trafficWindowMs: config.TRAFFIC_SAMPLE_WINDOW_MS,
     onApplied: (snapshot, how, seconds) => {
       presence?.announce(snapshot.version);
       metrics?.indexApplied(how, seconds);

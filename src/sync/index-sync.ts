@@ -14,6 +14,8 @@ import { type ChangesSince, loadChangesSince, loadFullIndexData } from "../store
 export interface IndexSyncOptions extends SnapshotOptions {
   /** Longest run of index work between two turns of the event loop. */
   sliceMs?: number;
+  /** Window length of the traffic sample (TRAFFIC_SAMPLE_WINDOW_MS). */
+  trafficWindowMs?: number;
   onApplied?: (snapshot: TargetingSnapshot, how: "full" | "delta", seconds: number) => void;
   /**
    * A read replica (DATABASE_REPLICA_URL) to load from. A read that finds it behind the version this
@@ -28,7 +30,7 @@ const REPLICA_RETRY_MS = 25;
 export class IndexSync {
   snapshot: TargetingSnapshot | null = null;
   /** Recent device requests, sampled by the delivery handler, for reach forecasts. */
-  readonly traffic = new TrafficSample();
+  readonly traffic: TrafficSample;
   /** Whether the last read of the change log succeeded (readiness detail, metrics). */
   databaseReachable = true;
   lastError: string | undefined;
@@ -47,6 +49,7 @@ export class IndexSync {
     private readonly options: IndexSyncOptions = {},
   ) {
     this.origin = TargetingSnapshot.empty(options);
+    this.traffic = new TrafficSample({ windowMs: options.trafficWindowMs });
   }
 
   get version(): number {
