@@ -49,7 +49,10 @@ const envSchema = z.object({
   ),
   INDEX_POLL_MS: z.preprocess(blankAsUnset, z.coerce.number().int().min(50).max(60_000).default(1000)),
   /** The traffic sample behind forecasts: 12 windows of this length (default 5 min: the last hour). */
-  TRAFFIC_SAMPLE_WINDOW_MS: z.preprocess(blankAsUnset, z.coerce.number().int().min(100).max(86_400_000).default(300_000)),
+  TRAFFIC_SAMPLE_WINDOW_MS: z.preprocess(
+    blankAsUnset,
+    z.coerce.number().int().min(100).max(86_400_000).default(300_000),
+  ),
   /** Byte budget (MiB) of the delivery answer cache: interned answers plus remembered devices. */
   ANSWER_CACHE_MB: z.preprocess(blankAsUnset, z.coerce.number().min(0).max(16_384).default(32)),
   /**
