@@ -1,11 +1,54 @@
+import { createRequire } from "node:module";
 import { defineConfig } from "vitest/config";
 
+/**
+ * Files where the process boundary is the point (signals, exit codes, worker processes, several
+ * replicas that must not share an event loop, private Redis/Postgres servers stopped and started):
+ * they spawn processes, so they run one at a time, after the rest.
+ */
+const PROCESS_FILES = [
+  "tests/integration/cluster.test.ts",
+  "tests/integration/drain.test.ts",
+  "tests/integration/npm-start.test.ts",
+  "tests/integration/propagation.test.ts",
+  "tests/integration/propagation-honest.test.ts",
+  "tests/integration/propagation-redis-outage.test.ts",
+  "tests/integration/redis-cluster.test.ts",
+  "tests/integration/shutdown.test.ts",
+  "tests/integration/subscription-fanout.test.ts",
+  "tests/integration/topology.test.ts",
+  "tests/integration/truncate.test.ts",
+];
+
 export default defineConfig({
+  // graphql the way node resolves it (its CommonJS "main", not the "module" build vite would pick):
+  // the server's code and the libraries it hands schemas to must share one graphql, as when it runs.
+  resolve: { alias: [{ find: /^graphql$/, replacement: createRequire(import.meta.url).resolve("graphql") }] },
   test: {
-    include: ["tests/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // Two cores: integration files start servers and databases; run files one at a time.
-    fileParallelism: false,
+    globalSetup: ["tests/global-setup.ts"],
+    reporters: ["default", "./tests/reporters/summary.ts"],
+    projects: [
+      {
+        extends: true,
+        test: { name: "unit", include: ["tests/unit/**/*.test.ts"], sequence: { groupOrder: 0 } },
+      },
+      {
+        // In-process servers, each file on its own database and Redis prefix: two files at a time.
+        extends: true,
+        test: {
+          name: "integration",
+          include: ["tests/integration/**/*.test.ts"],
+          exclude: PROCESS_FILES,
+          maxWorkers: 2,
+          sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        extends: true,
+        test: { name: "processes", include: PROCESS_FILES, fileParallelism: false, sequence: { groupOrder: 2 } },
+      },
+    ],
   },
 });

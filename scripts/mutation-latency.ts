@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { createTestDatabase } from "../tests/helpers/database.ts";
 import { graphqlClient } from "../tests/helpers/graphql.ts";
 import { SHARED_REDIS_URL, uniquePrefix } from "../tests/helpers/redis.ts";
-import { startServer } from "../tests/helpers/server.ts";
+import { startServerProcess } from "../tests/helpers/server.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -48,8 +48,9 @@ async function round(root: string): Promise<number[]> {
   const database = await createTestDatabase({ migrate: false });
   try {
     await run(root, ["--import", "tsx", "scripts/migrate.ts", "deploy"], { DATABASE_URL: database.url });
-    const server = await startServer({
+    const server = await startServerProcess({
       cwd: root,
+      args: ["--import", "tsx", "src/index.ts"],
       env: {
         DATABASE_URL: database.url,
         REDIS_URL: SHARED_REDIS_URL,

@@ -1,17 +1,40 @@
-// Starts Bullseye as a real child process (`tsx src/index.ts`) on a free port and waits until ready.
+// Starts Bullseye for a test on a free port and waits until it is ready, two ways:
+// - startServer: in this test process (src/runtime/start.ts's startReplica, what src/index.ts runs),
+//   real HTTP on a real port, its log lines captured. The default: no process to spawn or compile.
+// - startServerProcess: a child process running the compiled server (`node dist/src/index.js`, built
+//   by the global setup), for tests where the process boundary is the point: signals, exit codes,
+//   process-wide failures, several replicas that must not share an event loop.
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import { Writable } from "node:stream";
+import { pino } from "pino";
+import { loadConfig } from "../../src/config.ts";
+import type { Logger } from "../../src/logger.ts";
+import { startReplica } from "../../src/runtime/start.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
+
+/** What every test server runs with unless a test says otherwise. */
+const TEST_DEFAULTS = {
+  PORT: "0",
+  HOST: "127.0.0.1",
+  LOG_LEVEL: "info",
+  INDEX_POLL_MS: "200",
+  SHUTDOWN_DRAIN_MS: "0",
+};
 
 export interface RunningServer {
   url: string;
   port: number;
-  process: ChildProcess;
   /** Every log line the server printed so far (parsed JSON, or the raw text). */
   logs: unknown[];
+  /** Stops it (a child: with this signal, resolving with its exit code). */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface ChildServer extends RunningServer {
+  process: ChildProcess;
 }
 
 export interface StartOptions {
@@ -19,23 +42,68 @@ export interface StartOptions {
   /** Wait for /readyz 200 (default) or only for the port. */
   waitReady?: boolean;
   timeoutMs?: number;
-  /** The checkout to run (default: this one). */
+}
+
+export interface ProcessOptions extends StartOptions {
+  /** The checkout to run (default: this one) and how (default: the compiled server). */
   cwd?: string;
+  args?: string[];
+}
+
+function environment(options: StartOptions): Record<string, string> {
+  const env: Record<string, string | undefined> = { ...process.env, ...TEST_DEFAULTS, ...options.env };
+  for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];
+  return env as Record<string, string>;
+}
+
+/** A pino logger writing into `logs` (parsed), as the process would print them. */
+function capturingLogger(level: string, logs: unknown[]): Logger {
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString("utf8").split("\n")) if (line) logs.push(JSON.parse(line));
+      done();
+    },
+  });
+  return pino({ level, base: { service: "bullseye", pid: process.pid } }, sink) as unknown as Logger;
 }
 
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
-  // One process (not the tsx CLI, which runs the app in a child): signals, SIGKILL included, reach the app.
-  const child = spawn(process.execPath, ["--import", "tsx", "src/index.ts"], {
-    cwd: options.cwd ?? ROOT,
-    env: {
-      ...process.env,
-      PORT: "0",
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "info",
-      INDEX_POLL_MS: "200",
-      SHUTDOWN_DRAIN_MS: "0",
-      ...options.env,
+  const config = loadConfig(environment(options));
+  const logs: unknown[] = [];
+  const replica = await startReplica(config, capturingLogger(config.LOG_LEVEL, logs));
+  let stopped: Promise<number | null> | undefined;
+  const server: RunningServer = {
+    url: `http://127.0.0.1:${replica.port}`,
+    port: replica.port,
+    logs,
+    stop() {
+      stopped ??= replica.stop().then(
+        () => 0,
+        () => 1,
+      );
+      return stopped;
     },
+  };
+  if (options.waitReady !== false) {
+    await Promise.race([
+      waitUntil(async () => (await fetch(`${server.url}/readyz`)).status === 200, {
+        timeoutMs: options.timeoutMs,
+        what: "/readyz answers 200",
+      }),
+      replica.started.then(() => new Promise<never>(() => undefined)),
+    ]).catch(async (error: unknown) => {
+      await server.stop();
+      throw new Error(`${(error as Error).message}; logs: ${JSON.stringify(logs.slice(-20))}`);
+    });
+  }
+  return server;
+}
+
+export async function startServerProcess(options: ProcessOptions = {}): Promise<ChildServer> {
+  // Run by node itself (not through npm or the tsx CLI): signals, SIGKILL included, reach the app.
+  const child = spawn(process.execPath, options.args ?? ["dist/src/index.js"], {
+    cwd: options.cwd ?? ROOT,
+    env: environment(options),
     stdio: ["ignore", "pipe", "pipe"],
   });
   const logs: unknown[] = [];
@@ -67,7 +135,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     });
   });
   const url = `http://127.0.0.1:${port}`;
-  const server: RunningServer = {
+  const server: ChildServer = {
     url,
     port,
     process: child,
@@ -78,22 +146,48 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       return exited;
     },
   };
-  if (options.waitReady !== false)
-    await waitUntil(async () => (await fetch(`${url}/readyz`)).status === 200, options.timeoutMs);
+  if (options.waitReady !== false) {
+    await waitUntil(async () => (await fetch(`${url}/readyz`)).status === 200, {
+      timeoutMs: options.timeoutMs,
+      what: "/readyz answers 200",
+    }).catch(async (error: unknown) => {
+      await server.stop("SIGKILL");
+      throw new Error(`${(error as Error).message}; logs: ${JSON.stringify(logs.slice(-20))}`);
+    });
+  }
   return server;
 }
 
+export interface WaitOptions {
+  timeoutMs?: number;
+  everyMs?: number;
+  /** What the condition is, for the failure message. */
+  what?: string;
+}
+
+/**
+ * Polls `check` until it returns true; on timeout, fails naming what was awaited and the last thing
+ * seen (the last error, or "false").
+ */
 export async function waitUntil(
   check: () => Promise<boolean> | boolean,
-  timeoutMs = 30_000,
-  everyMs = 50,
+  options: WaitOptions | number = {},
 ): Promise<void> {
+  const {
+    timeoutMs = 30_000,
+    everyMs = 50,
+    what = "condition",
+  } = typeof options === "number" ? { timeoutMs: options } : options;
   const deadline = Date.now() + timeoutMs;
+  let seen = "false";
   for (;;) {
     try {
       if (await check()) return;
-    } catch {}
-    if (Date.now() > deadline) throw new Error("condition not met in time");
+      seen = "false";
+    } catch (error) {
+      seen = String((error as Error)?.message ?? error);
+    }
+    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}; last seen: ${seen}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

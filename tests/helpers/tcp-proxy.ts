@@ -11,6 +11,8 @@ export interface TcpProxy {
   restore(): Promise<void>;
   /** Keeps every connection open but stops forwarding bytes: the service hangs instead of going away. */
   freeze(): void;
+  /** Bytes clients sent since the freeze (held, never forwarded): a request has reached the "service". */
+  heldBytes(): number;
   close(): Promise<void>;
 }
 
@@ -19,6 +21,8 @@ export async function startTcpProxy(targetPort: number, targetHost = "127.0.0.1"
   const sockets = new Set<net.Socket>();
   let server: net.Server | undefined;
   let frozen = false;
+  let held = 0;
+  const hold = (client: net.Socket) => client.on("data", (chunk: Buffer) => (held += chunk.length)).resume();
   const listen = () =>
     new Promise<void>((resolve, reject) => {
       if (server?.listening) return resolve();
@@ -35,6 +39,7 @@ export async function startTcpProxy(targetPort: number, targetHost = "127.0.0.1"
         client.on("error", drop).on("close", drop);
         upstream.on("error", drop).on("close", drop);
         if (!frozen) client.pipe(upstream).pipe(client);
+        else hold(client);
       });
       server.once("error", reject);
       server.listen(port, "127.0.0.1", () => resolve());
@@ -51,6 +56,7 @@ export async function startTcpProxy(targetPort: number, targetHost = "127.0.0.1"
     frozen = true;
     // Unpiped sockets stay open and unread: requests sent into them never get an answer.
     for (const socket of sockets) socket.unpipe();
+    for (const socket of sockets) if (socket.remotePort !== targetPort) hold(socket);
   };
-  return { port, cut: stop, restore: listen, close: stop, freeze };
+  return { port, cut: stop, restore: listen, close: stop, freeze, heldBytes: () => held };
 }

@@ -7,7 +7,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { ADMIN_TOKEN, deliver, graphqlClient, type Loose } from "../helpers/graphql.ts";
-import { type RunningServer, startServer, waitUntil } from "../helpers/server.ts";
+import { type ChildServer, startServerProcess, waitUntil } from "../helpers/server.ts";
 
 interface Mode {
   name: string;
@@ -36,7 +36,7 @@ const modes: Mode[] = [
 ];
 
 describe.each(modes)("WORKERS=2 on one host $name", (mode) => {
-  let server: RunningServer;
+  let server: ChildServer;
   let env: Record<string, string | undefined>;
   let cleanup = async () => {};
 
@@ -44,7 +44,7 @@ describe.each(modes)("WORKERS=2 on one host $name", (mode) => {
     ((await graphqlClient(server.url)("{ indexStatus { replicas { id version } } }")).data?.indexStatus.replicas ??
       []) as Loose[];
   const start = async () => {
-    server = await startServer({
+    server = await startServerProcess({
       env: { ...env, ADMIN_TOKEN, WORKERS: "2", REPLICA_ID: "host", REDIS_URL: undefined },
       timeoutMs: 60_000,
     });

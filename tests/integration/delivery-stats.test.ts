@@ -60,8 +60,7 @@ describe("two replicas sharing Redis", () => {
         campaigns = (await gql(STATS)).data?.campaigns ?? [];
         return campaigns.reduce((sum, c) => sum + c.stats.servedLastMinute, 0) === N;
       },
-      2_000,
-      50,
+      { timeoutMs: 2_000, what: `every one of ${N} deliveries counted in servedLastMinute` },
     );
     console.log(`stats of ${N} deliveries over 2 replicas visible after ${Date.now() - started} ms`);
     const byId = Object.fromEntries(campaigns.map((c) => [c.id, c.stats]));

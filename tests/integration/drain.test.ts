@@ -8,19 +8,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { ADMIN_TOKEN } from "../helpers/graphql.ts";
-import { type RunningServer, startServer } from "../helpers/server.ts";
+import { type ChildServer, startServerProcess } from "../helpers/server.ts";
 
 const DRAIN_MS = 1_500;
 const SUBSCRIPTION = "subscription { ruleChanges(sinceVersion: 0) { version kind campaignId } }";
 
 let database: TestDatabase;
-let server: RunningServer;
+let server: ChildServer;
 
 beforeAll(async () => {
   database = await createTestDatabase();
   // Version 1 in the log: a subscription from version 0 gets one event at once, proof it is open.
   await database.sql(`INSERT INTO campaign (id, name, image_url, cta) VALUES ('c1', 'C1', 'https://x/c1.png', 'Go')`);
-  server = await startServer({
+  server = await startServerProcess({
     env: { DATABASE_URL: database.url, ADMIN_TOKEN, SHUTDOWN_DRAIN_MS: String(DRAIN_MS) },
   });
 });

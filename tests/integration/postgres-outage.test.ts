@@ -74,7 +74,11 @@ describe("Postgres outage", () => {
     await new Promise((r) => setTimeout(r, 1_500));
 
     await proxy.restore();
-    await waitUntil(async () => (await gql(CREATE, { input: input("after") })).errors === undefined, 10_000, 200);
+    await waitUntil(async () => (await gql(CREATE, { input: input("after") })).errors === undefined, {
+      timeoutMs: 10_000,
+      everyMs: 200,
+      what: "a write succeeds once Postgres is back",
+    });
     polling = false;
     await devices;
 
@@ -110,7 +114,11 @@ describe("Postgres outage", () => {
         })
         .toBe(true);
       await proxy.restore();
-      await waitUntil(async () => (await fetch(`${late.url}/readyz`)).status === 200, 15_000, 100);
+      await waitUntil(async () => (await fetch(`${late.url}/readyz`)).status === 200, {
+        timeoutMs: 15_000,
+        everyMs: 100,
+        what: "the late replica ready once Postgres is back",
+      });
       expect((await deliver(late.url, "app", "ios", "US")).cids).toEqual(["after", "before"]);
     } finally {
       await proxy.restore().catch(() => undefined);

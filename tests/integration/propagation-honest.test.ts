@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { ADMIN_TOKEN, deliver, graphqlClient } from "../helpers/graphql.ts";
 import { type PrivateRedis, startPrivateRedis, uniquePrefix } from "../helpers/redis.ts";
-import { type RunningServer, startServer } from "../helpers/server.ts";
+import { type ChildServer, startServerProcess } from "../helpers/server.ts";
 
 /** A replica heard from within this long is live (CONTRACT §4). */
 const LIVE_WINDOW_MS = 5_000;
@@ -13,17 +13,17 @@ const CREATE = `mutation($input: CreateCampaignInput!) { createCampaign(input: $
 
 let database: TestDatabase;
 let redis: PrivateRedis;
-let a: RunningServer;
-let b: RunningServer;
+let a: ChildServer;
+let b: ChildServer;
 
 beforeAll(async () => {
   database = await createTestDatabase();
   redis = await startPrivateRedis();
   const env = { DATABASE_URL: database.url, REDIS_URL: redis.url, REDIS_PREFIX: uniquePrefix("honest"), ADMIN_TOKEN };
   [a, b] = await Promise.all([
-    startServer({ env: { ...env, REPLICA_ID: "A", PROPAGATION_TIMEOUT_MS: "1000" } }),
+    startServerProcess({ env: { ...env, REPLICA_ID: "A", PROPAGATION_TIMEOUT_MS: "1000" } }),
     // Without Redis, B learns of a change only from its log poll, every 3 s: slower than A's wait.
-    startServer({ env: { ...env, REPLICA_ID: "B", INDEX_POLL_MS: "3000" } }),
+    startServerProcess({ env: { ...env, REPLICA_ID: "B", INDEX_POLL_MS: "3000" } }),
   ]);
 });
 

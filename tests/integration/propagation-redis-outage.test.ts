@@ -4,12 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { ADMIN_TOKEN, deliver, graphqlClient } from "../helpers/graphql.ts";
 import { type PrivateRedis, startPrivateRedis, uniquePrefix } from "../helpers/redis.ts";
-import { type RunningServer, startServer, waitUntil } from "../helpers/server.ts";
+import { type ChildServer, startServerProcess, waitUntil } from "../helpers/server.ts";
 
 let database: TestDatabase;
 let redis: PrivateRedis;
-let a: RunningServer;
-let b: RunningServer;
+let a: ChildServer;
+let b: ChildServer;
 
 const CREATE = `mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { version propagated } }`;
 const latestVersion = async () =>
@@ -26,8 +26,8 @@ beforeAll(async () => {
     PROPAGATION_TIMEOUT_MS: "1500",
   };
   [a, b] = await Promise.all([
-    startServer({ env: { ...env, REPLICA_ID: "A" } }),
-    startServer({ env: { ...env, REPLICA_ID: "B" } }),
+    startServerProcess({ env: { ...env, REPLICA_ID: "A" } }),
+    startServerProcess({ env: { ...env, REPLICA_ID: "B" } }),
   ]);
 });
 

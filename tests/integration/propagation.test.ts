@@ -8,17 +8,17 @@ import { loadFullIndexData } from "../../src/store/targeting-store.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { ADMIN_TOKEN, deliver, graphqlClient, type Loose } from "../helpers/graphql.ts";
 import { SHARED_REDIS_URL, uniquePrefix } from "../helpers/redis.ts";
-import { type RunningServer, startServer, waitUntil } from "../helpers/server.ts";
+import { type ChildServer, startServerProcess, waitUntil } from "../helpers/server.ts";
 
 let database: TestDatabase;
 let env: Record<string, string>;
-const replicas: Record<"A" | "B" | "C", RunningServer> = {} as never;
+const replicas: Record<"A" | "B" | "C", ChildServer> = {} as never;
 const gqlA = () => graphqlClient(replicas.A.url);
 
 const latestVersion = async () =>
   (await database.sql<{ version: number }>("SELECT version FROM change_counter"))[0]?.version ?? 0;
 
-const startReplica = (id: string) => startServer({ env: { ...env, REPLICA_ID: id } });
+const startReplica = (id: string) => startServerProcess({ env: { ...env, REPLICA_ID: id } });
 
 async function mutate(
   query: string,
@@ -150,11 +150,11 @@ describe("convergence", () => {
     await database.sql(`INSERT INTO targeting_rule VALUES ('bulk1', 'COUNTRY', 'EXCLUDE', 'JP')`);
     const version = await latestVersion();
     const started = Date.now();
-    await waitUntil(
-      async () => (await everywhere("bulkapp", "ios", "JP")).every((a) => a.version >= version),
-      2_000,
-      20,
-    );
+    await waitUntil(async () => (await everywhere("bulkapp", "ios", "JP")).every((a) => a.version >= version), {
+      timeoutMs: 2_000,
+      everyMs: 20,
+      what: `version ${version} on every replica`,
+    });
     const elapsed = Date.now() - started;
     await expectEverywhere(version, ["bulkapp", "ios", "JP"], ["bulk2"]);
     console.log(`direct SQL edit on all 3 replicas after ${elapsed} ms`);

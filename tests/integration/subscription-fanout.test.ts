@@ -6,20 +6,20 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { ADMIN_TOKEN, graphqlClient, type Loose, VIEWER_TOKEN } from "../helpers/graphql.ts";
-import { type RunningServer, startServer } from "../helpers/server.ts";
+import { type ChildServer, startServerProcess } from "../helpers/server.ts";
 
 const SUBSCRIPTION = "subscription($since: Int) { ruleChanges(sinceVersion: $since) { version kind campaignId } }";
 const SUBSCRIBERS = 200;
 
 let database: TestDatabase;
-let server: RunningServer;
+let server: ChildServer;
 const clients: Client[] = [];
 
 /** change_log_item reads the server logged (LOG_SQL at debug). */
 const logReads = () =>
   server.logs.filter((line) => /FROM "public"\."change_log_item"/.test(String((line as Loose).sql ?? ""))).length;
 
-function wsClient(target: RunningServer, token: string): Client {
+function wsClient(target: ChildServer, token: string): Client {
   const client = createClient({
     url: `${target.url.replace(/^http/, "ws")}/graphql`,
     webSocketImpl: WebSocket,
@@ -69,7 +69,7 @@ async function createCampaign(id: string): Promise<number> {
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  server = await startServer({
+  server = await startServerProcess({
     env: { DATABASE_URL: database.url, ADMIN_TOKEN, VIEWER_TOKEN, LOG_SQL: "true", LOG_LEVEL: "debug" },
   });
 });
@@ -127,10 +127,10 @@ async function commits(): Promise<number> {
 }
 
 describe("subscription limits", () => {
-  let limited: RunningServer;
+  let limited: ChildServer;
 
   beforeAll(async () => {
-    limited = await startServer({
+    limited = await startServerProcess({
       env: {
         DATABASE_URL: database.url,
         ADMIN_TOKEN,

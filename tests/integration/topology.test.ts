@@ -10,13 +10,13 @@ import { deployMigrations } from "../../src/db/migrate.ts";
 import { ADMIN_TOKEN, graphqlClient } from "../helpers/graphql.ts";
 import { type PostgresPair, sql, startPrimaryWithStandby } from "../helpers/postgres-cluster.ts";
 import { SHARED_REDIS_URL, uniquePrefix } from "../helpers/redis.ts";
-import { type RunningServer, startServer, waitUntil } from "../helpers/server.ts";
+import { type ChildServer, startServerProcess, waitUntil } from "../helpers/server.ts";
 import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.ts";
 
 let pair: PostgresPair;
 /** Between the replicas and the read replica, so a test can take the read replica away. */
 let standbyProxy: TcpProxy;
-const replicas: RunningServer[] = [];
+const replicas: ChildServer[] = [];
 let balancer: http.Server;
 let balancerUrl: string;
 
@@ -79,7 +79,7 @@ beforeAll(async () => {
     PROPAGATION_TIMEOUT_MS: "3000",
   };
   replicas.push(
-    ...(await Promise.all(["r1", "r2", "r3"].map((id) => startServer({ env: { ...env, REPLICA_ID: id } })))),
+    ...(await Promise.all(["r1", "r2", "r3"].map((id) => startServerProcess({ env: { ...env, REPLICA_ID: id } })))),
   );
   balancer = await startBalancer(replicas.map((r) => r.url));
   balancerUrl = `http://127.0.0.1:${(balancer.address() as AddressInfo).port}`;

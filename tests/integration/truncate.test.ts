@@ -4,10 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { ADMIN_TOKEN, deliver, graphqlClient } from "../helpers/graphql.ts";
-import { type RunningServer, startServer } from "../helpers/server.ts";
+import { type ChildServer, startServerProcess } from "../helpers/server.ts";
 
 let database: TestDatabase;
-let running: RunningServer[] = [];
+let running: ChildServer[] = [];
 
 const DEVICES = [
   ["candycrush", "ios", "US"],
@@ -20,7 +20,7 @@ const DEVICES = [
 const latestVersion = async () =>
   (await database.sql<{ version: number }>("SELECT version FROM change_counter"))[0]?.version ?? 0;
 
-async function answers(server: RunningServer) {
+async function answers(server: ChildServer) {
   return Promise.all(DEVICES.map(([app, os, country]) => deliver(server.url, app, os, country)));
 }
 
@@ -35,7 +35,7 @@ async function expectRunningEqualFresh(what: string) {
       })
       .toBe(version);
   }
-  const fresh = await startServer({ env: { DATABASE_URL: database.url, ADMIN_TOKEN } });
+  const fresh = await startServerProcess({ env: { DATABASE_URL: database.url, ADMIN_TOKEN } });
   try {
     const expected = await answers(fresh);
     expect(
@@ -52,8 +52,8 @@ async function expectRunningEqualFresh(what: string) {
 beforeAll(async () => {
   database = await createTestDatabase();
   running = await Promise.all([
-    startServer({ env: { DATABASE_URL: database.url, ADMIN_TOKEN } }),
-    startServer({ env: { DATABASE_URL: database.url, ADMIN_TOKEN } }),
+    startServerProcess({ env: { DATABASE_URL: database.url, ADMIN_TOKEN } }),
+    startServerProcess({ env: { DATABASE_URL: database.url, ADMIN_TOKEN } }),
   ]);
   const gql = graphqlClient(running[0]!.url);
   const seeded = await gql(`mutation {
