@@ -30,7 +30,7 @@ export async function waitForPort(port: number): Promise<void> {
       socket.on("error", () => resolve(false));
     });
     if (up) return;
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 50)); // poll interval
   }
   throw new Error(`nothing listens on port ${port}`);
 }
@@ -143,7 +143,7 @@ export async function startPrivateRedisCluster(): Promise<PrivateRedisCluster> {
           execFile("redis-cli", ["-p", String(port), "cluster", "info"], (_e, stdout) => resolve(String(stdout))),
         );
         if (state.includes("cluster_state:ok")) break;
-        await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, 100)); // poll interval
       }
     }
   } catch (error) {

@@ -110,6 +110,12 @@ describe("audit trail", () => {
     ]);
 
     const key = await mutate(`mutation { createApiKey(name: "alice", role: ADMIN) { key } }`, {});
+    // B learns of the new key from the bus (or its poll of the key counter), not in the creating request.
+    await expect
+      .poll(async () => (await graphqlClient(B.url, key.key)("{ me { name } }")).data?.me?.name, {
+        message: "B accepts the key created through A",
+      })
+      .toBe("alice");
     const updated = await mutate(UPDATE, { id: "audited", input: { priority: 3 }, reason: "   " }, B, key.key);
     expect(await itemsOf(updated.version)).toMatchObject([{ actor: "alice", reason: null }]);
   });

@@ -305,19 +305,27 @@ describe("flight dates and live data", () => {
     const version = await latestVersion();
     await waitUntil(async () => (await deliver(request)).headers.get("x-index-version") === String(version), 5000);
     if (Date.now() < opensAt.getTime()) expect(await cids(await deliver(request))).toEqual(["duolingo"]);
-    await new Promise((r) => setTimeout(r, Math.max(0, opensAt.getTime() - Date.now() + 50)));
-    expect(await cids(await deliver(request))).toEqual(["flash", "duolingo"]);
+    await expect
+      .poll(async () => cids(await deliver(request)), {
+        message: "flash served once its window opened",
+        timeout: 5_000,
+      })
+      .toEqual(["flash", "duolingo"]);
+    expect(Date.now()).toBeGreaterThanOrEqual(opensAt.getTime());
   });
 
   it("stops serving when the window closes", async () => {
+    const endsAt = new Date(Date.now() + 1500);
     await database.sql(
       `INSERT INTO campaign (id, name, image_url, cta, priority, ends_at) VALUES ('ending', 'Ending', 'https://img/e.png', 'Go', 999, $1)`,
-      [new Date(Date.now() + 1500)],
+      [endsAt],
     );
     await database.sql(`INSERT INTO targeting_rule VALUES ('ending', 'APP', 'INCLUDE', 'endingapp')`);
     const request = { app: "endingapp", os: "android", country: "FR" };
     await waitUntil(async () => (await cids(await deliver(request).then((r) => r.clone()))).includes("ending"), 5000);
-    await new Promise((r) => setTimeout(r, 1600));
-    expect(await cids(await deliver(request))).toEqual(["duolingo"]);
+    await expect
+      .poll(async () => cids(await deliver(request)), { message: "ending gone once its window closed", timeout: 5_000 })
+      .toEqual(["duolingo"]);
+    expect(Date.now()).toBeGreaterThanOrEqual(endsAt.getTime());
   });
 });

@@ -158,10 +158,17 @@ describe("Campaign.stats batching (private Redis)", () => {
     try {
       for (let i = 0; i < 5; i++) expect((await deliver(server.url, "app42", "ios", "US")).cids).toEqual(["c042"]);
       // Flushes fail meanwhile; the stats field says so, the campaign itself still answers.
-      await new Promise((r) => setTimeout(r, 1_000));
-      const down = await served();
-      expect(down.data?.campaign).toEqual({ id: "c042", stats: null });
-      expect(down.errors?.[0]?.extensions?.code).toBe("UNAVAILABLE");
+      await expect
+        .poll(async () => (await served()).data?.campaign, { message: "stats null while Redis is away" })
+        .toEqual({ id: "c042", stats: null });
+      expect((await served()).errors?.[0]?.extensions?.code).toBe("UNAVAILABLE");
+      // A flush has failed (and put its counts back) before Redis returns.
+      await expect
+        .poll(() => server.logs.some((l) => (l as Loose).msg?.startsWith("cannot flush delivery stats")), {
+          message: "a failed flush is logged",
+          timeout: 10_000,
+        })
+        .toBe(true);
     } finally {
       await redis.start();
     }

@@ -1,6 +1,6 @@
 // Fuzzing over real HTTP against a started server (NODE_ENV=production) on a fresh Postgres database:
-// 10,000 random and malformed requests to /v1/delivery (fetch over keep-alive, plus raw sockets for
-// HTTP that fetch refuses to send) and 2,000 to /graphql. Requests are fast-check samples with a
+// 4,000 random and malformed requests to /v1/delivery (fetch over keep-alive, plus raw sockets for
+// HTTP that fetch refuses to send) and 800 to /graphql (FUZZ_SCALE multiplies both). Requests are fast-check samples with a
 // fixed seed: a failure names the sample's index, and the same seed replays the same requests.
 // Never a 5xx, never "Unexpected error.", every error has a JSON body, and the process stays up.
 import net from "node:net";
@@ -10,10 +10,12 @@ import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { ADMIN_TOKEN, graphqlClient, VIEWER_TOKEN } from "../helpers/graphql.ts";
 import { type RunningServer, startServer } from "../helpers/server.ts";
 
-const SEED = 20_261_124;
+// A longer or different run: FUZZ_SEED=… FUZZ_SCALE=5 npx vitest run tests/integration/fuzz.test.ts
+const SEED = Number(process.env.FUZZ_SEED ?? 20_261_124);
+const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
 const CONCURRENCY = 16;
-const DELIVERY_REQUESTS = 10_000;
-const GRAPHQL_REQUESTS = 2_000;
+const DELIVERY_REQUESTS = Math.round(4_000 * SCALE);
+const GRAPHQL_REQUESTS = Math.round(800 * SCALE);
 
 let database: TestDatabase;
 let server: RunningServer;

@@ -2,7 +2,7 @@
 // targeting) costs a fixed, small number of SQL statements, counted from the server's LOG_SQL output.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
-import { ADMIN_TOKEN, graphqlClient } from "../helpers/graphql.ts";
+import { ADMIN_TOKEN, deliver, graphqlClient } from "../helpers/graphql.ts";
 import { type RunningServer, startServer, waitUntil } from "../helpers/server.ts";
 
 let database: TestDatabase;
@@ -13,12 +13,15 @@ const TARGETING = `targeting { include { apps countries os categories } exclude 
 const isSql = (line: unknown) => typeof line === "object" && line !== null && (line as { msg?: string }).msg === "sql";
 const sqlLines = () => server.logs.filter(isSql) as { sql: string }[];
 
-/** Waits until the server has logged nothing new for 300 ms (log lines arrive through a pipe). */
+/**
+ * Waits until the replica serves the latest change (its own reads of the change log are done). The
+ * server runs in this process: a statement is logged as Prisma sends it, before the answer it serves.
+ */
 async function settled(): Promise<void> {
-  for (let seen = -1; seen !== server.logs.length; ) {
-    seen = server.logs.length;
-    await new Promise((r) => setTimeout(r, 300));
-  }
+  const version = (await database.sql<{ version: number }>("SELECT version FROM change_counter"))[0]?.version ?? 0;
+  await waitUntil(async () => (await deliver(server.url, "any", "ios", "US")).version >= version, {
+    what: `the index at version ${version}`,
+  });
 }
 
 /** Runs one GraphQL operation and returns the SQL statements the server logged for it. */
@@ -61,7 +64,6 @@ beforeAll(async () => {
     c: campaigns,
   });
   expect(imported.data?.importCampaigns.count).toBe(120);
-  await waitUntil(() => sqlLines().length > 0);
   await settled();
 });
 

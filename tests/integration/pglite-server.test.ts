@@ -56,6 +56,7 @@ describe("PGlite served over TCP", () => {
       const bRead = b.query("SELECT count(*)::int AS n FROM items").then((r) => {
         bSaw = r.rows[0].n;
       });
+      // Deliberate wait: that b's read does not run shows only by giving it time to.
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(bSaw).toBeUndefined(); // queued behind a's open transaction, not run inside it
       await a.query("COMMIT");

@@ -71,6 +71,7 @@ describe("Postgres outage", () => {
       degraded: true,
       postgres: expect.stringMatching(/^down/),
     });
+    // Deliberate wait: the outage lasts a while, deliveries go on meanwhile.
     await new Promise((r) => setTimeout(r, 1_500));
 
     await proxy.restore();

@@ -44,6 +44,7 @@ describe("propagated with Redis away", () => {
     await redis.stop();
     // The scenario of the finding: Redis silent for longer than the live window, so no replica is
     // live on the bus any more but A itself.
+    // Deliberate wait: the scenario itself is a silence longer than the live window.
     await new Promise((r) => setTimeout(r, LIVE_WINDOW_MS + 500));
 
     const status = await gql("{ indexStatus { replicas { id version } } }");

@@ -84,6 +84,7 @@ describe("Redis outage", () => {
     const version = await latestVersion();
     // Without the bus, B still converges from the log (it polls it every second).
     await waitUntil(async () => (await deliver(b.url, "app", "ios", "US")).version === version, 5_000);
+    // Deliberate wait: the outage goes on a while after B converged.
     await new Promise((r) => setTimeout(r, 1_000));
 
     await redis.start();

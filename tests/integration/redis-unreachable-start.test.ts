@@ -58,7 +58,9 @@ describe("Redis unreachable at start", () => {
       .poll(
         () => early.logs.some((l) => /cannot reach Redis at redis:\/\/127/.test(String((l as { msg?: string }).msg))),
         {
+          // Logged once Redis has stayed unreachable for 2 s after start.
           message: "a warning naming Redis and the URL is logged",
+          timeout: 10_000,
         },
       )
       .toBe(true);

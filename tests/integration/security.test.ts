@@ -194,6 +194,55 @@ describe("authentication", () => {
   });
 });
 
+describe("introspection, body size and the generated admin token", () => {
+  it("refuses introspection without a token and allows it with one", async () => {
+    const introspection = "{ __schema { queryType { name } mutationType { name } } }";
+    expect(codes(await graphqlClient(server.url, null)(introspection))).toEqual(["UNAUTHENTICATED"]);
+    const res = await graphqlClient(server.url, VIEWER_TOKEN)(introspection);
+    expect(res.data).toEqual({ __schema: { queryType: { name: "Query" }, mutationType: { name: "Mutation" } } });
+  });
+
+  it("refuses a declared body over 32 MiB before reading it (413)", async () => {
+    const response = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(server.port, "127.0.0.1", () =>
+        socket.write(
+          // With a valid token: without one the answer is 401, before any size check (CONTRACT §4).
+          `POST /graphql HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 40000000\r\n\r\n{`,
+        ),
+      );
+      let data = "";
+      socket.on("data", (chunk) => {
+        data += chunk.toString();
+        if (data.includes("\r\n\r\n")) socket.destroy();
+      });
+      socket.on("close", () => resolve(data));
+      socket.on("error", reject);
+    });
+    expect(response).toMatch(/^HTTP\/1\.1 413/);
+  });
+
+  it("generates a random admin token when ADMIN_TOKEN is unset, logs it once, and accepts only it", async () => {
+    const other = await startServer({ env: { DATABASE_URL: database.url, ADMIN_TOKEN: "", VIEWER_TOKEN: "" } });
+    try {
+      const lines = other.logs.filter((l) => typeof l === "object" && l !== null && "adminToken" in l) as {
+        adminToken: string;
+        level: number;
+      }[];
+      expect(lines).toHaveLength(1);
+      const token = lines[0]?.adminToken ?? "";
+      expect(lines[0]?.level).toBe(40); // warn
+      expect(token.length).toBeGreaterThanOrEqual(32);
+      expect(token).not.toBe(ADMIN_TOKEN);
+      expect((await graphqlClient(other.url, token)("{ campaigns { id } }")).errors).toBeUndefined();
+      expect(codes(await graphqlClient(other.url, ADMIN_TOKEN)("{ campaigns { id } }"))).toEqual(["UNAUTHENTICATED"]);
+      // VIEWER_TOKEN unset: no viewer access at all.
+      expect(codes(await graphqlClient(other.url, VIEWER_TOKEN)("{ campaigns { id } }"))).toEqual(["UNAUTHENTICATED"]);
+    } finally {
+      await other.stop();
+    }
+  });
+});
+
 describe("authorisation", () => {
   const viewer = () => graphqlClient(server.url, VIEWER_TOKEN);
 
@@ -673,9 +722,21 @@ describe("tokens and logs", () => {
         body: JSON.stringify({ query: "{ indexStatus { version } }" }),
       });
       await sse.text();
-      // Give the process a moment to flush its log lines.
-      await new Promise((r) => setTimeout(r, 300));
+      // Every line of the traffic above is logged once a later request's line is (lines are in order).
+      const marker = `marker-${Math.random().toString(36).slice(2)}`;
+      await fetch(`${url}/graphql`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json", "x-request-id": marker },
+        body: JSON.stringify({ query: QUERY }),
+      }).then((res) => res.text());
+      const logs = url === server.url ? server.logs : debugLogs;
+      await expect
+        .poll(() => logs.some((line) => (line as { reqId?: string }).reqId === marker), {
+          message: "the marker request's log line",
+        })
+        .toBe(true);
     };
+    let debugLogs: unknown[] = [];
 
     // Only what this traffic logs: earlier tests here put tokens in URLs on purpose (refused, not normal).
     const from = server.logs.length;
@@ -683,6 +744,7 @@ describe("tokens and logs", () => {
     check(server.logs.slice(from), "info");
 
     const debug = await startServer({ env: { DATABASE_URL: database.url, ...ENV, LOG_LEVEL: "debug", LOG_SQL: "1" } });
+    debugLogs = debug.logs;
     try {
       await traffic(debug.url);
       expect(debug.logs.length).toBeGreaterThan(10); // debug logging really is on

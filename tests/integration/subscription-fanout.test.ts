@@ -96,6 +96,7 @@ describe("one change-log tail per replica", () => {
     // Idle: no change, no read of the log, however many subscribers wait.
     const idleFrom = logReads();
     const pgBefore = await commits();
+    // Deliberate wait: idleness (no reads, no transactions) shows only over a period.
     await new Promise((r) => setTimeout(r, 2_000));
     const pgAfter = await commits();
     expect(logReads() - idleFrom, "log reads while idle").toBe(0);

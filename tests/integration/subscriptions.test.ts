@@ -452,6 +452,7 @@ describe("a closed subscription", () => {
     await Promise.all([sse.close(), ws.close()]);
     const logReads = () =>
       B.logs.filter((line) => /FROM "public"\."change_log_item"/.test(String((line as Loose).sql ?? ""))).length;
+    // Deliberate waits: the absence of a periodic read shows only over a period longer than its interval.
     await new Promise((r) => setTimeout(r, 300));
     const after = logReads();
     await new Promise((r) => setTimeout(r, 2_200));

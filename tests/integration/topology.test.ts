@@ -176,6 +176,7 @@ describe("primary + lagging read replica + 3 replicas behind a balancer", () => 
     try {
       await sql(pair.primaryUrl("bullseye"), "INSERT INTO targeting_rule VALUES ('fresh', 'COUNTRY', 'EXCLUDE', 'US')");
       // Nobody announced this version, and the replicas poll the (paused) read replica: still served.
+      // Deliberate wait: "not yet served" shows only over several of the replicas' polls.
       await new Promise((r) => setTimeout(r, 1_500));
       const stale = await fetch(`${balancerUrl}/v1/delivery?app=app&os=ios&country=US`);
       expect(stale.status).toBe(200);
