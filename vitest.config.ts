@@ -3,8 +3,7 @@ import { defineConfig } from "vitest/config";
 
 /**
  * Files where the process boundary is the point (signals, exit codes, worker processes, several
- * replicas that must not share an event loop, private Redis/Postgres servers stopped and started):
- * they spawn processes, so they run one at a time, after the rest.
+ * replicas that must not share an event loop, private Redis/Postgres servers stopped and started).
  */
 const PROCESS_FILES = [
   "tests/integration/cluster.test.ts",
@@ -34,20 +33,21 @@ export default defineConfig({
         extends: true,
         test: { name: "unit", include: ["tests/unit/**/*.test.ts"], sequence: { groupOrder: 0 } },
       },
+      // Every file on its own database, Redis prefix and ports: three at a time (on two cores most of a
+      // server test is waiting on I/O and timers).
       {
-        // In-process servers, each file on its own database and Redis prefix: two files at a time.
         extends: true,
         test: {
           name: "integration",
           include: ["tests/integration/**/*.test.ts"],
           exclude: PROCESS_FILES,
-          maxWorkers: 2,
+          maxWorkers: 3,
           sequence: { groupOrder: 1 },
         },
       },
       {
         extends: true,
-        test: { name: "processes", include: PROCESS_FILES, fileParallelism: false, sequence: { groupOrder: 2 } },
+        test: { name: "processes", include: PROCESS_FILES, maxWorkers: 3, sequence: { groupOrder: 1 } },
       },
     ],
   },
