@@ -2,13 +2,10 @@
 // the server builds — after a schema change run `npm run schema:print` and commit it — and it must hold
 // every name docs/CONTRACT.md fixes.
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { printSchema } from "graphql";
 import { describe, expect, it } from "vitest";
 import { SCHEMA_FILE, schemaFileContent } from "../../scripts/print-schema.ts";
 import { schema } from "../../src/schema/index.ts";
-
-// Pothos (external to Vite) loads graphql's CommonJS build; use the same instance to print.
-const { printSchema } = createRequire(import.meta.url)("graphql") as typeof import("graphql");
 
 describe("GraphQL schema", () => {
   it("is the committed schema.graphql (else: npm run schema:print)", () => {
