@@ -7,7 +7,6 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Browser, Page, Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildDashboard } from "../../scripts/build-dashboard.ts";
 import {
   controlsOffScreen,
   horizontalOverflow,
@@ -40,7 +39,8 @@ let browser: Browser;
 let gql: ReturnType<typeof graphqlClient>;
 
 beforeAll(async () => {
-  [database] = await Promise.all([createTestDatabase(), buildDashboard()]);
+  // The dashboard bundle is built (when stale) by the global setup, once for every file.
+  database = await createTestDatabase();
   server = await startServer({
     env: {
       DATABASE_URL: database.url,

@@ -7,7 +7,6 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildDashboard } from "../../scripts/build-dashboard.ts";
 import { createDb } from "../../src/db/client.ts";
 import { generateSynthetic, syntheticRequests } from "../../src/seed/synthetic.ts";
 import { writeSeed } from "../../src/seed/write.ts";
@@ -41,7 +40,8 @@ let browser: Browser;
 let gql: ReturnType<typeof graphqlClient>;
 
 beforeAll(async () => {
-  [database] = await Promise.all([createTestDatabase(), buildDashboard()]);
+  // The dashboard bundle is built (when stale) by the global setup, once for every file.
+  database = await createTestDatabase();
   const db = createDb(database.url);
   try {
     await writeSeed(db, generateSynthetic({ campaigns: CAMPAIGNS, apps: APPS, namespace: "big" }));

@@ -7,7 +7,6 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildDashboard } from "../../scripts/build-dashboard.ts";
 import { launchChromium, signIn, text, waitForText } from "../helpers/browser.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { ADMIN_TOKEN, deliver, graphqlClient, VIEWER_TOKEN } from "../helpers/graphql.ts";
@@ -35,7 +34,8 @@ let page: Page;
 let serverEnv: Record<string, string>;
 
 beforeAll(async () => {
-  [database] = await Promise.all([createTestDatabase(), buildDashboard()]);
+  // The dashboard bundle is built (when stale) by the global setup, once for every file.
+  database = await createTestDatabase();
   serverEnv = {
     DATABASE_URL: database.url,
     REDIS_URL: SHARED_REDIS_URL,
