@@ -80,7 +80,12 @@ const DIMS = "apps countries os categories";
 export const STATE_FIELDS = `id name imageUrl cta status priority startsAt endsAt revision updatedAt
   targeting { include { ${DIMS} } exclude { ${DIMS} } }`;
 
-export const ME = "query Me { me { role } }";
+export const ME = "query Me { me { name role } }";
+
+export interface Me {
+  name: string;
+  role: "ADMIN" | "VIEWER";
+}
 
 export const CAMPAIGNS_PAGE = `query CampaignsPage($filter: CampaignFilter, $orderBy: CampaignOrder, $first: Int, $after: String, $withTotal: Boolean!) {
   campaignsPage(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
