@@ -140,7 +140,15 @@ export function campaignHistoryBox(session: Session, first: HistorySource, onRev
           say(
             `Not reverted: someone changed this campaign meanwhile (it is at revision ${now ?? "?"} now, not ${expected}). Reload to see their change, then decide again.`,
             "error",
-            button("Reload", () => onReverted(), { id: "history-reload" }, "primary"),
+            button(
+              "Reload",
+              () => {
+                message.hidden = true;
+                onReverted();
+              },
+              { id: "history-reload" },
+              "primary",
+            ),
           );
         } else say(`Not reverted: ${errorText(result.error)}`, "error");
       },
