@@ -4,6 +4,8 @@
 // someone changed the campaign meanwhile, and is absent for a viewer; a deleted campaign's history can
 // restore it; the API keys page creates a key whose secret is shown once and works as a bearer token,
 // and revoking it makes GraphQL refuse it. At 390 px nothing is wider than the screen.
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildDashboard } from "../../scripts/build-dashboard.ts";
@@ -28,6 +30,8 @@ const DELETE = `mutation($id: ID!, $reason: String) { deleteCampaign(id: $id, re
 const DIMS = "apps countries os categories";
 const STATE = `id name imageUrl cta status priority startsAt endsAt targeting { include { ${DIMS} } exclude { ${DIMS} } }`;
 const HISTORY = `query($id: ID!) { campaignHistory(id: $id, first: 50) { revision actor reason deleted campaign { ${STATE} } } }`;
+
+const ARTIFACTS = path.resolve(import.meta.dirname, "../../.artifacts");
 
 let database: TestDatabase;
 let server: RunningServer;
@@ -244,6 +248,8 @@ describe("who changed what, in the dashboard", () => {
       await waitForText(phone.locator("#feed"), "by env-admin");
       expect(await horizontalOverflow(phone)).toBe(0);
       expect(await controlsOffScreen(phone)).toEqual([]);
+      await mkdir(ARTIFACTS, { recursive: true });
+      await phone.screenshot({ path: path.join(ARTIFACTS, "dashboard-history-390.png"), fullPage: true });
 
       await phone.click("#nav-keys");
       await phone.fill("#key-name", "phone-key-with-a-rather-long-name-0123456789");
@@ -253,6 +259,7 @@ describe("who changed what, in the dashboard", () => {
       await phone.locator('#keys li[data-key-name="ci-bot"]').waitFor();
       expect(await horizontalOverflow(phone)).toBe(0);
       expect(await controlsOffScreen(phone)).toEqual([]);
+      await phone.screenshot({ path: path.join(ARTIFACTS, "dashboard-keys-390.png"), fullPage: true });
     } finally {
       await phone.close();
     }
