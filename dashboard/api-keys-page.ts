@@ -86,8 +86,10 @@ export function showApiKeysPage(session: Session): View {
     ),
   );
 
-  function showFormError(e: unknown): void {
-    const fieldProblem = e instanceof ApiError && e.code === "BAD_USER_INPUT" ? e.fields.name : undefined;
+  /** `nameProblem`: found here, before asking the server. */
+  function showFormError(e: unknown, nameProblem?: string): void {
+    const fieldProblem =
+      nameProblem ?? (e instanceof ApiError && e.code === "BAD_USER_INPUT" ? e.fields.name : undefined);
     nameError.hidden = !fieldProblem;
     nameError.textContent = fieldProblem ? `Name ${fieldProblem}.` : "";
     name.setAttribute("aria-invalid", fieldProblem ? "true" : "false");
@@ -96,8 +98,7 @@ export function showApiKeysPage(session: Session): View {
   }
 
   async function create(): Promise<void> {
-    if (!name.value.trim())
-      return showFormError(new ApiError("", "BAD_USER_INPUT", { fields: { name: "is required" } }));
+    if (!name.value.trim()) return showFormError(undefined, "is required");
     submit.disabled = true;
     try {
       const { createApiKey } = await session.api.query<{ createApiKey: { key: string; apiKey: ApiKey } }>(

@@ -256,10 +256,9 @@ export function startFeed(session: Session): void {
 function itemRow(change: RuleChange): HTMLLIElement {
   const id = change.campaignId ?? change.categoryId ?? "";
   const kind = KIND_TEXT[change.kind];
+  // A deleted campaign's page shows its history (and lets an admin restore it).
   const href = change.campaignId
-    ? change.kind === "CAMPAIGN_DELETED"
-      ? undefined
-      : `#/campaign/${encodeURIComponent(change.campaignId)}`
+    ? `#/campaign/${encodeURIComponent(change.campaignId)}`
     : `#/?dim=categories&value=${encodeURIComponent(id)}`;
   const body = [
     h(
@@ -281,7 +280,7 @@ function itemRow(change: RuleChange): HTMLLIElement {
       "data-campaign": change.campaignId ?? undefined,
       "data-category": change.categoryId ?? undefined,
     },
-    href ? h("a", { class: "feed-link", href }, body) : h("div", { class: "feed-link" }, body),
+    h("a", { class: "feed-link", href }, body),
   );
 }
 

@@ -1,9 +1,10 @@
 // Issue 16 in the dashboard, in a real browser (Debian's Chromium through playwright-core): feed rows
 // and the campaign page say who made a change and why; the campaign page lists its revisions with what
 // each changed; Revert writes the old state as a new revision (checked through GraphQL), says so when
-// someone changed the campaign meanwhile, and is absent for a viewer; a deleted campaign's history can
-// restore it; the API keys page creates a key whose secret is shown once and works as a bearer token,
-// and revoking it makes GraphQL refuse it. At 390 px nothing is wider than the screen.
+// someone changed the campaign meanwhile, and is absent for a viewer; a deleted campaign's history (its
+// feed row leads to it) can restore it; the API keys page creates a key whose secret is shown once and
+// works as a bearer token, and revoking it makes GraphQL refuse it. At 390 px nothing is wider than the
+// screen.
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
@@ -161,7 +162,10 @@ describe("who changed what, in the dashboard", () => {
 
   it("a deleted campaign's page shows its history, from which an admin restores it", async () => {
     await ok(DELETE, { id: "gone-soon", reason: "season over" });
-    await page.goto(`${server.url}/dashboard#/campaign/gone-soon`);
+    // Its feed row leads there.
+    const deletion = feedRow("gone-soon").filter({ has: page.locator(".kind-campaign-deleted") });
+    await waitForText(deletion, "season over");
+    await deletion.locator("a").click();
     await waitForText(revisionRow(2), "deleted");
     expect(await text(revisionRow(2))).toContain("season over");
     await revisionRow(1).locator("button[data-action=revert]").click();
