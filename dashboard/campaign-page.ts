@@ -2,18 +2,37 @@
 // (campaign-sections.ts), or the editor in their place. Live changes to it reload it (or, while it is
 // being edited, say so); its counts are refreshed every few seconds.
 import { ApiError } from "./api.ts";
+import { byline } from "./byline.ts";
 import { campaignEditor, type Editor } from "./campaign-editor.ts";
+import { campaignHistoryBox, HISTORY_PAGE } from "./campaign-history.ts";
 import { type CampaignDetail, campaignSections } from "./campaign-sections.ts";
 import { agoSince, deliveryState } from "./format.ts";
-import { type CampaignState, DELETE, SET_STATUS, STATE_FIELDS } from "./queries.ts";
+import {
+  type CampaignRevision,
+  type CampaignState,
+  campaignHistory,
+  DELETE,
+  SET_STATUS,
+  STATE_FIELDS,
+} from "./queries.ts";
 import type { Session } from "./session.ts";
 import { button, emptyState, h, setChildren, type View } from "./view.ts";
 
 const STATS_EVERY_MS = 10_000;
 
+// lastChange: who made the current revision and why, for the head.
 const CAMPAIGN = `query Campaign($id: ID!) {
-  campaign(id: $id) { ${STATE_FIELDS} createdAt ${campaignSections.map((s) => s.fields).join(" ")} }
+  campaign(id: $id) {
+    ${STATE_FIELDS} createdAt lastChange: history(first: 1) { revision actor reason }
+    ${campaignSections.map((s) => s.fields).join(" ")}
+  }
 }`;
+
+interface LastChange {
+  revision: number;
+  actor: string;
+  reason: string | null;
+}
 
 export function showCampaignPage(session: Session, id: string): View {
   let campaign: CampaignDetail | undefined;
@@ -45,6 +64,7 @@ export function showCampaignPage(session: Session, id: string): View {
       if (disposed) return;
       if (!data.campaign) return gone();
       campaign = data.campaign;
+      shownGone = false;
       session.cache.put([campaign]);
       drawHead();
       if (!editor) drawSections();
@@ -54,7 +74,12 @@ export function showCampaignPage(session: Session, id: string): View {
     }
   }
 
+  /** Whether the page says the campaign is not there: the periodic reload leaves that view alone. */
+  let shownGone = false;
+
   function gone(): void {
+    if (shownGone) return;
+    shownGone = true;
     campaign = undefined;
     editor = undefined;
     head.replaceChildren(
@@ -65,12 +90,42 @@ export function showCampaignPage(session: Session, id: string): View {
       ),
     );
     body.replaceChildren();
+    void deletedHistory();
+  }
+
+  /** A deleted campaign's history (kept HISTORY_DAYS), from which an admin may restore it. */
+  async function deletedHistory(): Promise<void> {
+    let revisions: CampaignRevision[];
+    try {
+      ({ campaignHistory: revisions } = await session.api.query<{ campaignHistory: CampaignRevision[] }>(
+        campaignHistory(HISTORY_PAGE + 1),
+        { id },
+      ));
+    } catch {
+      return; // The page says the campaign is not there; its history is a bonus.
+    }
+    const [newest] = revisions;
+    if (disposed || campaign || !newest) return;
+    const box = campaignHistoryBox(
+      session,
+      { campaignId: id, revision: newest.revision, revisions },
+      () => void load(),
+    );
+    body.replaceChildren(
+      h(
+        "section",
+        { class: "card", "data-section": "history" },
+        h("div", { class: "card-head" }, h("h2", {}, "History of the deleted campaign")),
+        box.el,
+      ),
+    );
   }
 
   function drawHead(): void {
     if (!campaign) return;
     const c = campaign;
     const state = deliveryState(c);
+    const [lastChange] = ((c.lastChange ?? []) as LastChange[]).filter((r) => r.revision === c.revision);
     const actions = session.admin
       ? h(
           "div",
@@ -102,10 +157,15 @@ export function showCampaignPage(session: Session, id: string): View {
         h("span", { id: "campaign-revision" }, `revision ${c.revision}`),
         ` · changed ${agoSince(c.updatedAt)}`,
       ),
+      lastChange
+        ? h("p", { class: "small", id: "campaign-last-change" }, byline(lastChange.actor, lastChange.reason))
+        : null,
       actions,
       headMessage,
     );
   }
+
+  const sectionPage = { reload: () => void load() };
 
   /** Each section's card and what it drew last: redrawn in place, a section's own state kept. */
   const drawn = new Map<string, { card: HTMLElement; content?: HTMLElement }>();
@@ -124,7 +184,7 @@ export function showCampaignPage(session: Session, id: string): View {
         slot = { card };
         drawn.set(section.id, slot);
       }
-      const content = section.render(c, session, slot.content);
+      const content = section.render(c, session, slot.content, sectionPage);
       if (content !== slot.content) {
         if (slot.content) slot.content.replaceWith(content);
         else slot.card.append(content);

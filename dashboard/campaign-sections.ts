@@ -4,8 +4,9 @@
 // (inputs, an answer) gets back the element it drew last time and returns it, updated: the page keeps
 // it in place, so a reload neither clears it nor takes the focus away.
 
+import { campaignHistoryBox, HISTORY_PAGE, type HistoryBox } from "./campaign-history.ts";
 import { count, DIMENSIONS, deliveryState, flight, utc } from "./format.ts";
-import type { CampaignState, CampaignStats } from "./queries.ts";
+import { type CampaignRevision, type CampaignState, type CampaignStats, REVISION_FIELDS } from "./queries.ts";
 import type { Session } from "./session.ts";
 import { chips, h, sparkline } from "./view.ts";
 import { type WhyBox, whyNotServing } from "./why-not-serving.ts";
@@ -17,13 +18,19 @@ export interface CampaignDetail extends CampaignState {
   [more: string]: unknown;
 }
 
+/** What a section may ask of the page it is on. */
+export interface SectionPage {
+  /** Reads the campaign again and redraws (after a change the section made). */
+  reload(): void;
+}
+
 export interface CampaignSection {
   id: string;
   title: string;
   /** A selection on Campaign, e.g. "stats { servedLastHour }". */
   fields: string;
   /** `previous`: what this section returned on the page's last draw (same campaign), if anything. */
-  render(campaign: CampaignDetail, session: Session, previous?: HTMLElement): HTMLElement;
+  render(campaign: CampaignDetail, session: Session, previous: HTMLElement | undefined, page: SectionPage): HTMLElement;
 }
 
 const deliverySection: CampaignSection = {
@@ -137,4 +144,32 @@ const whySection: CampaignSection = {
   },
 };
 
-export const campaignSections: CampaignSection[] = [deliverySection, whySection, targetingSection, flightSection];
+const historyBoxes = new WeakMap<HTMLElement, HistoryBox>();
+
+const historySection: CampaignSection = {
+  id: "history",
+  title: "History",
+  // A literal `first` (see queries.ts): one more than shown, the base of the oldest one's diff.
+  fields: `history(first: ${HISTORY_PAGE + 1}) { ${REVISION_FIELDS} }`,
+  render(c, session, previous, page) {
+    const source = { campaignId: c.id, revision: c.revision, revisions: (c.history ?? []) as CampaignRevision[] };
+    const kept = previous && historyBoxes.get(previous);
+    // Drawn from a save's answer before the page read the campaign again: its history is not there yet.
+    if (kept && source.revisions[0] && source.revisions[0].revision !== c.revision) return kept.el;
+    if (kept) {
+      kept.update(source);
+      return kept.el;
+    }
+    const box = campaignHistoryBox(session, source, () => page.reload());
+    historyBoxes.set(box.el, box);
+    return box.el;
+  },
+};
+
+export const campaignSections: CampaignSection[] = [
+  deliverySection,
+  whySection,
+  targetingSection,
+  flightSection,
+  historySection,
+];

@@ -1,7 +1,7 @@
 // What changed between two states of a campaign, in words: the feed's "what changed", the conflict
-// view's "their changes / your changes".
+// view's "their changes / your changes", a revision in the campaign's history.
 import { DIMENSIONS, flight } from "./format.ts";
-import type { CampaignState } from "./queries.ts";
+import type { RevisionState } from "./queries.ts";
 
 const short = (text: string, max = 40) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
@@ -19,7 +19,7 @@ function listChanges(label: string, before: readonly string[], after: readonly s
 }
 
 /** One phrase per changed field or rule list; empty when nothing editable changed. */
-export function describeChanges(before: CampaignState, after: CampaignState): string[] {
+export function describeChanges(before: RevisionState, after: RevisionState): string[] {
   const out: string[] = [];
   if (before.name !== after.name) out.push(`name “${short(before.name)}” → “${short(after.name)}”`);
   if (before.status !== after.status) out.push(`status ${before.status} → ${after.status}`);
@@ -37,7 +37,7 @@ export function describeChanges(before: CampaignState, after: CampaignState): st
 }
 
 /** A new campaign in a few words: "ACTIVE · priority 7 · country FR". */
-export function describeNew(c: CampaignState): string[] {
+export function describeNew(c: RevisionState): string[] {
   const out = [c.status, `priority ${c.priority}`];
   for (const [key, label] of DIMENSIONS) {
     const values = c.targeting.include[key];

@@ -1,9 +1,10 @@
 // The live feed: the last few versions, then ruleChanges over SSE, resumed after the last version seen
-// whenever the stream drops. Rows give the full id, the name, what changed and when, and open the
-// campaign. Changes arrive in bursts (an import is one version of thousands of items): they are
+// whenever the stream drops. Rows give the full id, the name, what changed, when, who and why, and open
+// the campaign. Changes arrive in bursts (an import is one version of thousands of items): they are
 // batched, a version shows its first few items and a count, and the rest of the page hears of them
 // through the session's "changes" event (the list and campaign page refresh themselves from it).
 import { ApiError } from "./api.ts";
+import { byline } from "./byline.ts";
 import { describeChanges, describeNew } from "./diff.ts";
 import { count } from "./format.ts";
 import {
@@ -255,10 +256,9 @@ export function startFeed(session: Session): void {
 function itemRow(change: RuleChange): HTMLLIElement {
   const id = change.campaignId ?? change.categoryId ?? "";
   const kind = KIND_TEXT[change.kind];
+  // A deleted campaign's page shows its history (and lets an admin restore it).
   const href = change.campaignId
-    ? change.kind === "CAMPAIGN_DELETED"
-      ? undefined
-      : `#/campaign/${encodeURIComponent(change.campaignId)}`
+    ? `#/campaign/${encodeURIComponent(change.campaignId)}`
     : `#/?dim=categories&value=${encodeURIComponent(id)}`;
   const body = [
     h(
@@ -270,6 +270,7 @@ function itemRow(change: RuleChange): HTMLLIElement {
     ),
     h("span", { class: "feed-who" }, h("span", { class: "mono cid" }, id), h("span", { class: "feed-name" })),
     h("span", { class: "feed-what muted" }),
+    byline(change.actor, change.reason, { class: "byline feed-by small" }),
   ];
   return h(
     "li",
@@ -279,7 +280,7 @@ function itemRow(change: RuleChange): HTMLLIElement {
       "data-campaign": change.campaignId ?? undefined,
       "data-category": change.categoryId ?? undefined,
     },
-    href ? h("a", { class: "feed-link", href }, body) : h("div", { class: "feed-link" }, body),
+    h("a", { class: "feed-link", href }, body),
   );
 }
 

@@ -6,7 +6,7 @@ import { ApiError } from "./api.ts";
 import { startBanner } from "./banner.ts";
 import { startDevice } from "./device.ts";
 import { startFeed } from "./feed.ts";
-import { ME } from "./queries.ts";
+import { ME, type Me } from "./queries.ts";
 import { startReplicas } from "./replicas.ts";
 import { startRouter } from "./router.ts";
 import { type Role, Session } from "./session.ts";
@@ -39,6 +39,7 @@ function showSignIn(reason?: string, error?: string): void {
   $("signout").hidden = true;
   $("role").hidden = true;
   $("role").textContent = "";
+  $("nav-keys").hidden = true;
   $("index-version").textContent = "";
   $("banner").hidden = true;
   $("signin-reason").hidden = !reason;
@@ -64,9 +65,9 @@ async function signIn(token: string): Promise<void> {
   let established = false;
   let refusal = "Unknown token: this server does not accept it.";
   const next = newSession(token, () => (established ? undefined : refusal));
-  let role: Role;
+  let me: Me;
   try {
-    role = (await next.api.query<{ me: { role: Role } }>(ME)).me.role;
+    ({ me } = await next.api.query<{ me: Me }>(ME));
   } catch (error) {
     // A refused token has ended the session already (with `refusal`); anything else ends it here.
     if (next.active) {
@@ -79,15 +80,17 @@ async function signIn(token: string): Promise<void> {
     return;
   }
   established = true;
-  establish(next, token, role);
+  next.name = me.name;
+  establish(next, token, me.role);
 }
 
 /** A reload with a stored token: the page starts with the stored role while `me` confirms it. */
 function resume(token: string, role: Role): void {
   const next = newSession(token, () => undefined);
   establish(next, token, role);
-  next.api.query<{ me: { role: Role } }>(ME).then(
+  next.api.query<{ me: Me }>(ME).then(
     ({ me }) => {
+      next.name = me.name;
       if (me.role === role || !next.active) return;
       next.end();
       void signIn(token);
@@ -107,6 +110,7 @@ function establish(next: Session, token: string, role: Role): void {
   $("signout").hidden = false;
   $("role").hidden = false;
   $("role").textContent = role === "ADMIN" ? "admin" : "viewer";
+  $("nav-keys").hidden = role !== "ADMIN";
   $("readonly-note").hidden = role === "ADMIN";
   startBanner(next);
   startReplicas(next);

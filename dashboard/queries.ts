@@ -47,6 +47,9 @@ export interface RuleChange {
   campaignId: string | null;
   categoryId: string | null;
   at: string;
+  /** An API key's name (env-admin / env-viewer for the env tokens), or sql:<database user>. */
+  actor: string;
+  reason: string | null;
 }
 
 export interface IndexStatus {
@@ -77,7 +80,12 @@ const DIMS = "apps countries os categories";
 export const STATE_FIELDS = `id name imageUrl cta status priority startsAt endsAt revision updatedAt
   targeting { include { ${DIMS} } exclude { ${DIMS} } }`;
 
-export const ME = "query Me { me { role } }";
+export const ME = "query Me { me { name role } }";
+
+export interface Me {
+  name: string;
+  role: "ADMIN" | "VIEWER";
+}
 
 export const CAMPAIGNS_PAGE = `query CampaignsPage($filter: CampaignFilter, $orderBy: CampaignOrder, $first: Int, $after: String, $withTotal: Boolean!) {
   campaignsPage(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
@@ -99,8 +107,10 @@ export const STATES = `query States($ids: [ID!]!, $first: Int) {
 export const INDEX_STATUS =
   "query IndexStatus { indexStatus { version campaigns builtAt replicas { id version seenAt } } }";
 
+const CHANGE_FIELDS = "version kind campaignId categoryId at actor reason";
+
 export const RULE_CHANGES = `subscription RuleChanges($since: Int) {
-  ruleChanges(sinceVersion: $since) { version kind campaignId categoryId at }
+  ruleChanges(sinceVersion: $since) { ${CHANGE_FIELDS} }
 }`;
 
 /**
@@ -108,9 +118,10 @@ export const RULE_CHANGES = `subscription RuleChanges($since: Int) {
  * a literal: a variable `first` is priced as the largest page (500) by the cost limit.
  */
 export function recentChanges(versions: number[], per: number): string {
-  const fields = "version kind campaignId categoryId at";
   const args = versions.map((_, i) => `$v${i}: Int!`).join(", ");
-  const aliases = versions.map((_, i) => `v${i}: ruleChanges(sinceVersion: $v${i}, first: ${per}) { ${fields} }`);
+  const aliases = versions.map(
+    (_, i) => `v${i}: ruleChanges(sinceVersion: $v${i}, first: ${per}) { ${CHANGE_FIELDS} }`,
+  );
   return `query RecentChanges${args ? `(${args})` : ""} { ${aliases.join(" ")} }`;
 }
 
@@ -173,3 +184,54 @@ export const FORECAST = `query Forecast($targeting: TargetingInput!, $startsAt: 
     sampledRequests matchingShare requestsPerHour replicasAnswered overlaps { campaign { id name } share }
   }
 }`;
+
+/** A campaign's fields and targeting as they were at a revision (no revision or times of its own). */
+export type RevisionState = Omit<CampaignState, "revision" | "updatedAt">;
+
+export interface CampaignRevision {
+  revision: number;
+  version: number;
+  actor: string;
+  reason: string | null;
+  at: string;
+  /** This revision deleted it; its state is the one deleted. */
+  deleted: boolean;
+  campaign: RevisionState;
+}
+
+export const REVISION_FIELDS = `revision version actor reason at deleted campaign {
+  id name imageUrl cta status priority startsAt endsAt targeting { include { ${DIMS} } exclude { ${DIMS} } }
+}`;
+
+/** Older revisions of a campaign, also once it is deleted. `first` is a literal (see recentChanges). */
+export const campaignHistory = (first: number) => `query CampaignHistory($id: ID!, $after: String) {
+  campaignHistory(id: $id, first: ${first}, after: $after) { ${REVISION_FIELDS} }
+}`;
+
+export const REVERT = `mutation RevertCampaign($id: ID!, $toRevision: Int!, $expectedRevision: Int, $reason: String) {
+  revertCampaign(id: $id, toRevision: $toRevision, expectedRevision: $expectedRevision, reason: $reason) {
+    version propagated campaign { ${STATE_FIELDS} }
+  }
+}`;
+
+export type KeyRole = "ADMIN" | "VIEWER";
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  role: KeyRole;
+  createdAt: string;
+  createdBy: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+const KEY_FIELDS = "id name role createdAt createdBy lastUsedAt revokedAt";
+
+export const API_KEYS = `query ApiKeys { apiKeys { ${KEY_FIELDS} } }`;
+
+export const CREATE_API_KEY = `mutation CreateApiKey($name: String!, $role: ApiKeyRole!) {
+  createApiKey(name: $name, role: $role) { key apiKey { ${KEY_FIELDS} } }
+}`;
+
+export const REVOKE_API_KEY = `mutation RevokeApiKey($id: ID!) { revokeApiKey(id: $id) { ${KEY_FIELDS} } }`;

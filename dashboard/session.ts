@@ -34,6 +34,8 @@ export class Session {
   readonly api: Api;
   readonly cache = new CampaignCache();
   role: Role = "VIEWER";
+  /** The name the audit trail records this caller by (a key's name, env-admin, env-viewer), once known. */
+  name: string | undefined;
   /** When the replica last answered anything. */
   lastContact = Date.now();
   reachable = true;
