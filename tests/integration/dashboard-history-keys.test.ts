@@ -9,7 +9,6 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildDashboard } from "../../scripts/build-dashboard.ts";
 import {
   controlsOffScreen,
   horizontalOverflow,
@@ -61,7 +60,8 @@ const newCampaign = (id: string, priority: number, countries: string[]) => ({
 });
 
 beforeAll(async () => {
-  [database] = await Promise.all([createTestDatabase(), buildDashboard()]);
+  // The dashboard bundle is built (when stale) by the global setup, once for every file.
+  database = await createTestDatabase();
   server = await startServer({
     env: {
       DATABASE_URL: database.url,
