@@ -41,6 +41,9 @@ export default defineConfig({
           name: "integration",
           include: ["tests/integration/**/*.test.ts"],
           exclude: PROCESS_FILES,
+          // Files share a worker's loaded modules (the server's code is imported once per worker, not
+          // once per file): every file still makes its own servers, databases and prefixes.
+          isolate: false,
           maxWorkers: 3,
           sequence: { groupOrder: 1 },
         },

@@ -201,8 +201,18 @@ describe("among 12,000 campaigns", () => {
 
     await page.goto(`${server.url}/dashboard#/`);
     await waitForText(page.locator("#campaign-count"), `50 of ${CAMPAIGNS.toLocaleString("en-US")}`);
-    await page.click("#load-more");
-    await waitForText(page.locator("#campaign-count"), `100 of ${CAMPAIGNS.toLocaleString("en-US")}`);
+    // The navigation just made can still replace the list (hashchange after load): a click that lands
+    // on the list being replaced is lost with it, so click again until the next page shows.
+    await expect
+      .poll(
+        async () => {
+          const count = await text(page.locator("#campaign-count"));
+          if (count.startsWith("50 of")) await page.click("#load-more");
+          return count;
+        },
+        { message: "the second page loaded", timeout: 15_000, interval: 500 },
+      )
+      .toBe(`100 of ${CAMPAIGNS.toLocaleString("en-US")}`);
     expect(await page.locator("#campaign-rows .crow").count()).toBe(100);
   });
 
