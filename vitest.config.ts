@@ -31,10 +31,11 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "unit", include: ["tests/unit/**/*.test.ts"], sequence: { groupOrder: 0 } },
+        test: { name: "unit", include: ["tests/unit/**/*.test.ts"], maxWorkers: 3 },
       },
-      // Every file on its own database, Redis prefix and ports: three at a time (on two cores most of a
-      // server test is waiting on I/O and timers).
+      // Every file on its own database, Redis prefix and ports: three at a time per project (on two cores
+      // most of a server test is waiting on I/O and timers). One maxWorkers for all: vitest runs
+      // projects together only when they agree on it.
       {
         extends: true,
         test: {
@@ -45,12 +46,11 @@ export default defineConfig({
           // once per file): every file still makes its own servers, databases and prefixes.
           isolate: false,
           maxWorkers: 3,
-          sequence: { groupOrder: 1 },
         },
       },
       {
         extends: true,
-        test: { name: "processes", include: PROCESS_FILES, maxWorkers: 3, sequence: { groupOrder: 1 } },
+        test: { name: "processes", include: PROCESS_FILES, maxWorkers: 3 },
       },
     ],
   },
