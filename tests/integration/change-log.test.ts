@@ -18,6 +18,14 @@ afterAll(async () => {
 });
 
 describe("change log", () => {
+  /** A campaign of this test's own, made in SQL (one version), with a targeting rule if asked. */
+  const makeCampaign = async (id: string, rule = false) => {
+    await database.sql(`INSERT INTO campaign (id, name, image_url, cta) VALUES ($1, 'SQL', 'https://x/a.png', 'Go')`, [
+      id,
+    ]);
+    if (rule) await database.sql(`INSERT INTO targeting_rule VALUES ($1, 'COUNTRY', 'INCLUDE', 'US')`, [id]);
+  };
+
   it("gives a direct SQL edit the next version, naming what it touched", async () => {
     const before = await latest();
     await database.sql(
@@ -32,38 +40,46 @@ describe("change log", () => {
   });
 
   it("records one version for a whole transaction, and none for a rolled-back one", async () => {
+    await makeCampaign("txcamp");
     const before = await latest();
     await database.sql(`BEGIN;
-      INSERT INTO category (id, name) VALUES ('news', 'News');
-      INSERT INTO category_app VALUES ('news', 'nyt'), ('news', 'bbc');
-      UPDATE campaign SET priority = 7 WHERE id = 'sqlcamp';
+      INSERT INTO category (id, name) VALUES ('txnews', 'News');
+      INSERT INTO category_app VALUES ('txnews', 'nyt'), ('txnews', 'bbc');
+      UPDATE campaign SET priority = 7 WHERE id = 'txcamp';
       COMMIT;`);
     expect(await latest()).toBe(before + 1);
     expect(await items(before + 1)).toEqual([
-      { kind: "CATEGORY_UPSERTED", campaign_id: null, category_id: "news" },
-      { kind: "CAMPAIGN_UPDATED", campaign_id: "sqlcamp", category_id: null },
+      { kind: "CATEGORY_UPSERTED", campaign_id: null, category_id: "txnews" },
+      { kind: "CAMPAIGN_UPDATED", campaign_id: "txcamp", category_id: null },
     ]);
-    await database.sql("BEGIN; UPDATE campaign SET priority = 8 WHERE id = 'sqlcamp'; ROLLBACK;");
-    await database.sql("UPDATE campaign SET priority = 7 WHERE id = 'sqlcamp'"); // no actual change
+    await database.sql("BEGIN; UPDATE campaign SET priority = 8 WHERE id = 'txcamp'; ROLLBACK;");
+    await database.sql("UPDATE campaign SET priority = 7 WHERE id = 'txcamp'"); // no actual change
     expect(await latest()).toBe(before + 1);
     const versions = await database.sql<{ version: number }>("SELECT version FROM change_log ORDER BY version");
     expect(versions.map((v) => v.version)).toEqual(Array.from({ length: before + 1 }, (_, i) => i + 1));
   });
 
   it("bumps the revision of a campaign changed in SQL and keeps ids immutable", async () => {
-    const [before] = await database.sql<{ revision: number }>("SELECT revision FROM campaign WHERE id = 'sqlcamp'");
-    await database.sql("UPDATE campaign SET name = 'Renamed' WHERE id = 'sqlcamp'");
-    const [after] = await database.sql<{ revision: number }>("SELECT revision FROM campaign WHERE id = 'sqlcamp'");
+    await makeCampaign("revcamp");
+    const [before] = await database.sql<{ revision: number }>("SELECT revision FROM campaign WHERE id = 'revcamp'");
+    await database.sql("UPDATE campaign SET name = 'Renamed' WHERE id = 'revcamp'");
+    const [after] = await database.sql<{ revision: number }>("SELECT revision FROM campaign WHERE id = 'revcamp'");
+    expect(before?.revision).toBeTypeOf("number");
     expect(after?.revision).toBe((before?.revision ?? 0) + 1);
-    await expect(database.sql("UPDATE campaign SET id = 'other' WHERE id = 'sqlcamp'")).rejects.toThrow(/immutable/);
+    await expect(database.sql("UPDATE campaign SET id = 'other' WHERE id = 'revcamp'")).rejects.toThrow(/immutable/);
   });
 
   it("logs deletions, including cascaded rules, as deletions", async () => {
+    await makeCampaign("delcamp", true);
+    await database.sql(`BEGIN;
+      INSERT INTO category (id, name) VALUES ('delnews', 'News');
+      INSERT INTO category_app VALUES ('delnews', 'nyt'), ('delnews', 'bbc');
+      COMMIT;`);
     const before = await latest();
-    await database.sql("DELETE FROM campaign WHERE id = 'sqlcamp'");
-    await database.sql("DELETE FROM category WHERE id = 'news'");
-    expect(await items(before + 1)).toEqual([{ kind: "CAMPAIGN_DELETED", campaign_id: "sqlcamp", category_id: null }]);
-    expect(await items(before + 2)).toEqual([{ kind: "CATEGORY_DELETED", campaign_id: null, category_id: "news" }]);
+    await database.sql("DELETE FROM campaign WHERE id = 'delcamp'");
+    await database.sql("DELETE FROM category WHERE id = 'delnews'");
+    expect(await items(before + 1)).toEqual([{ kind: "CAMPAIGN_DELETED", campaign_id: "delcamp", category_id: null }]);
+    expect(await items(before + 2)).toEqual([{ kind: "CATEGORY_DELETED", campaign_id: null, category_id: "delnews" }]);
   });
 });
 

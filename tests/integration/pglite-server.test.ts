@@ -53,7 +53,7 @@ describe("PGlite served over TCP", () => {
       await a.query("BEGIN");
       await a.query("INSERT INTO items VALUES (1, 'inside')");
       let bSaw: number | undefined;
-      const bRead = b.query("SELECT count(*)::int AS n FROM items").then((r) => {
+      const bRead = b.query("SELECT count(*)::int AS n FROM items WHERE id = 1").then((r) => {
         bSaw = r.rows[0].n;
       });
       // Deliberate wait: that b's read does not run shows only by giving it time to.
@@ -68,20 +68,22 @@ describe("PGlite served over TCP", () => {
   });
 
   it("rolls back the transaction of a client that disconnects, and serves the next client", async () => {
+    // This test's rows: 10 committed beforehand, 11 left in the quitter's open transaction.
+    await db.query("INSERT INTO items VALUES (10, 'committed before')");
     const quitter = new pg.Client({ connectionString: url });
     quitter.on("error", () => {}); // its own connection is cut below, on purpose
     await quitter.connect();
     await quitter.query("BEGIN");
-    await quitter.query("INSERT INTO items VALUES (2, 'never committed')");
+    await quitter.query("INSERT INTO items VALUES (11, 'never committed')");
     (quitter as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
 
     const next = new pg.Client({ connectionString: url });
     await next.connect();
     try {
-      const { rows } = await next.query("SELECT id FROM items ORDER BY id");
-      expect(rows.map((r) => r.id)).toEqual([1]);
-      await next.query("INSERT INTO items VALUES (2, 'committed')");
-      expect((await next.query("SELECT note FROM items WHERE id = 2")).rows[0].note).toBe("committed");
+      const { rows } = await next.query("SELECT id FROM items WHERE id IN (10, 11) ORDER BY id");
+      expect(rows.map((r) => r.id)).toEqual([10]);
+      await next.query("INSERT INTO items VALUES (11, 'committed')");
+      expect((await next.query("SELECT note FROM items WHERE id = 11")).rows[0].note).toBe("committed");
     } finally {
       await next.end();
     }
