@@ -28,6 +28,21 @@ afterAll(async () => {
   await database?.drop();
 });
 
+/** A campaign of a test's own, made through the API. */
+const createCampaign = async (id: string, targeting: Record<string, unknown>) => {
+  const res = await gql(CREATE, {
+    input: { id, name: id, imageUrl: `https://cdn.example/${id}.png`, cta: "Open", targeting },
+  });
+  expect(res.errors).toBeUndefined();
+  return res;
+};
+const upsertCategory = async (id: string, name: string, apps: string[]) => {
+  const res = await gql(UPSERT, { input: { id, name, apps } });
+  expect(res.errors).toBeUndefined();
+  return res;
+};
+
+// Every test uses categories, campaigns and apps of its own, so no test sees another's in delivery.
 describe("upsertCategory", () => {
   it("creates a category with normalised, de-duplicated apps as one version", async () => {
     const before = await latestVersion();
@@ -44,42 +59,39 @@ describe("upsertCategory", () => {
   });
 
   it("changes delivery on the very next request when the app set changes", async () => {
-    const created = await gql(CREATE, {
-      input: {
-        id: "music-ads",
-        name: "Music ads",
-        imageUrl: "https://cdn.example/m.png",
-        cta: "Listen",
-        targeting: { include: { categories: ["music"] } },
-      },
-    });
-    expect(created.errors).toBeUndefined();
-    expect((await deliver(server.url, "com.spotify", "ios", "US")).cids).toEqual(["music-ads"]);
-    expect((await deliver(server.url, "tidal", "ios", "US")).status).toBe(204);
+    await upsertCategory("radio", "Radio", ["com.radio"]);
+    await createCampaign("radio-ads", { include: { categories: ["radio"] } });
+    expect((await deliver(server.url, "com.radio", "ios", "US")).cids).toEqual(["radio-ads"]);
+    expect((await deliver(server.url, "radio.tidal", "ios", "US")).status).toBe(204);
 
-    const res = await gql(UPSERT, { input: { id: "music", name: "Music & audio", apps: ["tidal"] } });
+    const res = await gql(UPSERT, { input: { id: "radio", name: "Radio & audio", apps: ["radio.tidal"] } });
     const version = res.data?.upsertCategory.version;
     expect(res.data?.upsertCategory.category).toEqual({
-      id: "music",
-      name: "Music & audio",
-      apps: ["tidal"],
-      campaigns: [{ id: "music-ads" }],
+      id: "radio",
+      name: "Radio & audio",
+      apps: ["radio.tidal"],
+      campaigns: [{ id: "radio-ads" }],
     });
-    expect(await deliver(server.url, "tidal", "ios", "US")).toEqual({ status: 200, version, cids: ["music-ads"] });
-    expect(await deliver(server.url, "com.spotify", "ios", "US")).toEqual({ status: 204, version, cids: [] });
+    expect(await deliver(server.url, "radio.tidal", "ios", "US")).toEqual({
+      status: 200,
+      version,
+      cids: ["radio-ads"],
+    });
+    expect(await deliver(server.url, "com.radio", "ios", "US")).toEqual({ status: 204, version, cids: [] });
   });
 
   it("allocates a version even when nothing changes (the row is always written)", async () => {
+    await upsertCategory("same", "Same & audio", ["same.tidal"]);
     const before = await latestVersion();
-    const res = await gql(UPSERT, { input: { id: "music", name: "Music & audio", apps: ["tidal"] } });
+    const res = await gql(UPSERT, { input: { id: "same", name: "Same & audio", apps: ["same.tidal"] } });
     expect(res.data?.upsertCategory.version).toBe(before + 1);
   });
 
   it("a category updated directly in SQL gets a version too (touch-trigger regression)", async () => {
+    await upsertCategory("sqlcat", "Sql & audio", ["sql.tidal"]);
     const before = await latestVersion();
-    await database.sql("UPDATE category SET name = 'Music (SQL)' WHERE id = 'music'");
+    await database.sql("UPDATE category SET name = 'Sql (SQL)' WHERE id = 'sqlcat'");
     expect(await latestVersion()).toBe(before + 1);
-    await gql(UPSERT, { input: { id: "music", name: "Music & audio", apps: ["tidal"] } });
   });
 
   it("reports every bad field at once, writing nothing", async () => {
@@ -95,6 +107,8 @@ describe("upsertCategory", () => {
 
 describe("category queries", () => {
   it("lists categories with their apps and the campaigns whose include or exclude rules name them", async () => {
+    await upsertCategory("jazz", "Jazz", ["jazz.tidal"]);
+    await createCampaign("jazz-ads", { include: { categories: ["jazz"] } });
     await gql(UPSERT, { input: { id: "games", name: "Games", apps: ["com.chess"] } });
     await gql(CREATE, {
       input: {
@@ -102,7 +116,7 @@ describe("category queries", () => {
         name: "Not for gamers",
         imageUrl: "https://cdn.example/n.png",
         cta: "Read",
-        targeting: { include: { categories: ["music"] }, exclude: { categories: ["games"] } },
+        targeting: { include: { categories: ["jazz"] }, exclude: { categories: ["games"] } },
       },
     });
     const res = await graphqlClient(
@@ -112,64 +126,84 @@ describe("category queries", () => {
       `{ categories { id apps campaigns { id } } one: category(id: "GAMES") { id name } none: category(id: "nope") { id } }`,
     );
     expect(res.errors).toBeUndefined();
-    expect(res.data).toEqual({
+    // Other tests' categories are listed too: this test checks its own two, in the list's order.
+    const mine = res.data?.categories.filter((c: { id: string }) => ["games", "jazz"].includes(c.id));
+    expect({ ...res.data, categories: mine }).toEqual({
       categories: [
         { id: "games", apps: ["com.chess"], campaigns: [{ id: "no-games" }] },
-        { id: "music", apps: ["tidal"], campaigns: [{ id: "music-ads" }, { id: "no-games" }] },
+        { id: "jazz", apps: ["jazz.tidal"], campaigns: [{ id: "jazz-ads" }, { id: "no-games" }] },
       ],
       one: { id: "games", name: "Games" },
       none: null,
     });
+    const ids = res.data?.categories.map((c: { id: string }) => c.id);
+    expect(ids).toEqual([...ids].sort());
   });
 });
 
 describe("deleteCategory", () => {
   it("deletes the category and the rules naming it in one version; those campaigns get a new revision", async () => {
+    await upsertCategory("chill", "Chill", ["chill.tidal"]);
+    await upsertCategory("board", "Board games", ["com.board"]);
+    await createCampaign("no-board", { include: { categories: ["chill"] }, exclude: { categories: ["board"] } });
     const revisionOf = async (id: string) =>
       (await database.sql<{ revision: number }>("SELECT revision FROM campaign WHERE id = $1", [id]))[0]?.revision;
-    const revisionBefore = (await revisionOf("no-games")) ?? 0;
+    const revisionBefore = await revisionOf("no-board");
+    expect(revisionBefore).toBeTypeOf("number");
     const before = await latestVersion();
-    const res = await gql(DELETE, { id: "games" });
+    const res = await gql(DELETE, { id: "board" });
     expect(res.data?.deleteCategory).toEqual({ version: before + 1, propagated: true, category: null });
     expect(await latestVersion()).toBe(before + 1);
-    const rules = await database.sql("SELECT * FROM targeting_rule WHERE dimension = 'CATEGORY' AND value = 'games'");
+    const rules = await database.sql("SELECT * FROM targeting_rule WHERE dimension = 'CATEGORY' AND value = 'board'");
     expect(rules).toEqual([]);
-    expect(await revisionOf("no-games")).toBe(revisionBefore + 1);
+    expect(await revisionOf("no-board")).toBe((revisionBefore ?? 0) + 1);
     const items = await database.sql(
       "SELECT kind, campaign_id, category_id FROM change_log_item WHERE version = $1 ORDER BY id",
       [before + 1],
     );
     expect(items).toEqual(
       expect.arrayContaining([
-        { kind: "CATEGORY_DELETED", campaign_id: null, category_id: "games" },
-        { kind: "CAMPAIGN_UPDATED", campaign_id: "no-games", category_id: null },
+        { kind: "CATEGORY_DELETED", campaign_id: null, category_id: "board" },
+        { kind: "CAMPAIGN_UPDATED", campaign_id: "no-board", category_id: null },
       ]),
     );
     const campaign = await gql(
-      `{ campaign(id: "no-games") { targeting { include { categories } exclude { categories } } } }`,
+      `{ campaign(id: "no-board") { targeting { include { categories } exclude { categories } } } }`,
     );
     expect(campaign.data?.campaign.targeting).toEqual({
-      include: { categories: ["music"] },
+      include: { categories: ["chill"] },
       exclude: { categories: [] },
     });
   });
 
   it("deletion of a category changes delivery on the very next request", async () => {
-    const before = await deliver(server.url, "tidal", "ios", "US");
-    expect(before.cids).toEqual(["music-ads", "no-games"]);
-    const res = await gql(DELETE, { id: "music" });
-    const version = res.data?.deleteCategory.version;
-    // Rules naming "music" are gone, so both campaigns now have no rules at all: they match everything.
-    expect(await deliver(server.url, "some.other.app", "ios", "US")).toEqual({
-      status: 200,
-      version,
-      cids: ["music-ads", "no-games"],
-    });
+    await upsertCategory("tunes", "Tunes", ["tunes.tidal"]);
+    await createCampaign("tunes-ads", { include: { categories: ["tunes"] } });
+    await createCampaign("tunes-too", { include: { categories: ["tunes"] } });
+    try {
+      const before = await deliver(server.url, "tunes.tidal", "ios", "US");
+      expect(before.cids).toEqual(["tunes-ads", "tunes-too"]);
+      expect((await deliver(server.url, "some.other.app", "ios", "US")).status).toBe(204);
+      const res = await gql(DELETE, { id: "tunes" });
+      const version = res.data?.deleteCategory.version;
+      // Rules naming "tunes" are gone, so both campaigns now have no rules at all: they match everything.
+      expect(await deliver(server.url, "some.other.app", "ios", "US")).toEqual({
+        status: 200,
+        version,
+        cids: ["tunes-ads", "tunes-too"],
+      });
+    } finally {
+      // Campaigns that match everything would be served to every other test's devices: gone with this test.
+      for (const id of ["tunes-ads", "tunes-too"]) await gql(`mutation { deleteCampaign(id: "${id}") { version } }`);
+    }
   });
 
   it("answers NOT_FOUND for an unknown category, writing nothing", async () => {
+    await upsertCategory("gone", "Gone", ["gone.app"]);
+    expect((await gql(DELETE, { id: "gone" })).errors).toBeUndefined();
     const before = await latestVersion();
-    expect(codes(await gql(DELETE, { id: "games" }))).toEqual(["NOT_FOUND"]);
+    expect(codes(await gql(DELETE, { id: "gone" }))).toEqual(["NOT_FOUND"]);
+    expect(codes(await gql(DELETE, { id: "never-made" }))).toEqual(["NOT_FOUND"]);
     expect(await latestVersion()).toBe(before);
   });
 });
