@@ -29,6 +29,12 @@ const base = (id: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
+/**
+ * Targeting no delivery test asks for: a campaign without rules matches every device, so campaigns a
+ * test makes only to query or update never show up in another test's delivery.
+ */
+const nowhere = { targeting: { include: { countries: ["JP"] } } };
+
 beforeAll(async () => {
   database = await createTestDatabase();
   server = await startServer({ env: { DATABASE_URL: database.url, ADMIN_TOKEN, VIEWER_TOKEN } });
@@ -76,8 +82,9 @@ describe("createCampaign", () => {
   });
 
   it("answers CONFLICT for an id that exists, writing nothing", async () => {
+    expect((await gql(CREATE, { input: base("dupe", nowhere) })).errors).toBeUndefined();
     const before = await latestVersion();
-    const res = await gql(CREATE, { input: base("SPOTIFY") });
+    const res = await gql(CREATE, { input: base("DUPE") });
     expect(codes(res)).toEqual(["CONFLICT"]);
     expect(await latestVersion()).toBe(before);
   });
@@ -130,7 +137,7 @@ describe("campaign and campaigns queries", () => {
   beforeAll(async () => {
     for (const id of ["page-a", "page-b", "page-c", "page-d"]) {
       expect(
-        (await gql(CREATE, { input: base(id, { status: id === "page-c" ? "PAUSED" : "ACTIVE" }) })).errors,
+        (await gql(CREATE, { input: base(id, { ...nowhere, status: id === "page-c" ? "PAUSED" : "ACTIVE" }) })).errors,
       ).toBeUndefined();
     }
   });
@@ -147,8 +154,11 @@ describe("campaign and campaigns queries", () => {
     expect(page1.data?.campaigns.map((c: { id: string }) => c.id)).toEqual(["page-a", "page-b"]);
     const page2 = await gql(`{ campaigns(first: 2, after: "page-b") { id } }`);
     expect(page2.data?.campaigns.map((c: { id: string }) => c.id)).toEqual(["page-c", "page-d"]);
+    // Other tests pause campaigns of their own: of this test's four, only page-c is listed.
     const paused = await gql(`{ campaigns(status: PAUSED) { id status } }`);
-    expect(paused.data?.campaigns).toEqual([{ id: "page-c", status: "PAUSED" }]);
+    const listed: { id: string; status: string }[] = paused.data?.campaigns;
+    expect(listed.filter((c) => c.id.startsWith("page-"))).toEqual([{ id: "page-c", status: "PAUSED" }]);
+    expect(listed.filter((c) => c.status !== "PAUSED")).toEqual([]);
   });
 
   it("refuses first above 500 (or below 1) with BAD_USER_INPUT", async () => {
@@ -192,32 +202,48 @@ describe("updateCampaign", () => {
   });
 
   it("allocates a version even when nothing but the revision changes", async () => {
+    expect((await gql(CREATE, { input: base("upd-noop", nowhere) })).errors).toBeUndefined();
+    expect((await gql(UPDATE, { id: "upd-noop", input: { name: "Renamed" } })).errors).toBeUndefined();
     const before = await latestVersion();
-    const res = await gql(UPDATE, { id: "upd", input: {} });
+    const res = await gql(UPDATE, { id: "upd-noop", input: {} });
     expect(res.data?.updateCampaign.version).toBe(before + 1);
     expect(res.data?.updateCampaign.campaign.revision).toBe(3);
   });
 
   it("pauses and clears flight dates; paused campaigns stop serving at once", async () => {
-    const res = await gql(UPDATE, { id: "upd", input: { status: "PAUSED", startsAt: null, endsAt: null } });
+    const created = await gql(CREATE, {
+      input: base("upd-pause", {
+        startsAt: "2020-01-01T00:00:00Z",
+        endsAt: "2099-01-01T00:00:00Z",
+        targeting: { include: { countries: ["AT"] } },
+      }),
+    });
+    expect(created.errors).toBeUndefined();
+    expect((await deliver(server.url, "anything", "ios", "AT")).cids).toContain("upd-pause");
+    const res = await gql(UPDATE, { id: "upd-pause", input: { status: "PAUSED", startsAt: null, endsAt: null } });
     expect(res.data?.updateCampaign.campaign).toMatchObject({ status: "PAUSED", startsAt: null, endsAt: null });
-    const served = await deliver(server.url, "anything", "ios", "DE");
+    const served = await deliver(server.url, "anything", "ios", "AT");
     expect(served.version).toBe(res.data?.updateCampaign.version);
-    expect(served.cids).not.toContain("upd");
+    expect(served.cids).not.toContain("upd-pause");
   });
 
   it("answers CONFLICT when expectedRevision is not the stored one, writing nothing", async () => {
+    expect((await gql(CREATE, { input: base("upd-conflict", nowhere) })).errors).toBeUndefined();
+    for (const name of ["Renamed once", "Renamed"]) {
+      expect((await gql(UPDATE, { id: "upd-conflict", input: { name } })).errors).toBeUndefined();
+    }
+    // Now at revision 3.
     const before = await latestVersion();
-    const res = await gql(UPDATE, { id: "upd", input: { name: "Nope", expectedRevision: 1 } });
+    const res = await gql(UPDATE, { id: "upd-conflict", input: { name: "Nope", expectedRevision: 1 } });
     expect(codes(res)).toEqual(["CONFLICT"]);
-    expect(res.errors?.[0]?.extensions?.revision).toBe(4);
+    expect(res.errors?.[0]?.extensions?.revision).toBe(3);
     expect(await latestVersion()).toBe(before);
-    const [row] = await database.sql("SELECT name, revision FROM campaign WHERE id = 'upd'");
-    expect(row).toEqual({ name: "Renamed", revision: 4 });
+    const [row] = await database.sql("SELECT name, revision FROM campaign WHERE id = 'upd-conflict'");
+    expect(row).toEqual({ name: "Renamed", revision: 3 });
   });
 
   it("lets exactly one of several concurrent updates with the same expectedRevision succeed", async () => {
-    await gql(CREATE, { input: base("race") });
+    await gql(CREATE, { input: base("race", nowhere) });
     const before = await latestVersion();
     const results = await Promise.all(
       Array.from({ length: 6 }, (_, i) =>
@@ -241,9 +267,12 @@ describe("updateCampaign", () => {
   });
 
   it("checks endsAt > startsAt against the stored dates, and reports bad id and input together", async () => {
-    await gql(UPDATE, { id: "upd", input: { startsAt: "2030-01-01T00:00:00Z" } });
+    expect((await gql(CREATE, { input: base("upd-dates", nowhere) })).errors).toBeUndefined();
+    expect(
+      (await gql(UPDATE, { id: "upd-dates", input: { startsAt: "2030-01-01T00:00:00Z" } })).errors,
+    ).toBeUndefined();
     const before = await latestVersion();
-    const res = await gql(UPDATE, { id: "upd", input: { endsAt: "2029-01-01T00:00:00Z" } });
+    const res = await gql(UPDATE, { id: "upd-dates", input: { endsAt: "2029-01-01T00:00:00Z" } });
     expect(codes(res)).toEqual(["BAD_USER_INPUT"]);
     expect(res.errors?.[0]?.extensions?.fields).toEqual({ "input.endsAt": "must be after startsAt" });
     expect(await latestVersion()).toBe(before);
@@ -271,7 +300,10 @@ describe("deleteCampaign", () => {
   });
 
   it("answers NOT_FOUND for an unknown campaign and BAD_USER_INPUT for an invalid id", async () => {
-    expect(codes(await gql(DELETE, { id: "gone" }))).toEqual(["NOT_FOUND"]);
+    expect((await gql(CREATE, { input: base("gone-twice", nowhere) })).errors).toBeUndefined();
+    expect((await gql(DELETE, { id: "gone-twice" })).errors).toBeUndefined();
+    expect(codes(await gql(DELETE, { id: "gone-twice" }))).toEqual(["NOT_FOUND"]);
+    expect(codes(await gql(DELETE, { id: "never-made" }))).toEqual(["NOT_FOUND"]);
     expect(codes(await gql(DELETE, { id: "" }))).toEqual(["BAD_USER_INPUT"]);
   });
 });
