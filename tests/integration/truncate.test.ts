@@ -55,6 +55,16 @@ beforeAll(async () => {
     startServerProcess({ env: { DATABASE_URL: database.url, ADMIN_TOKEN } }),
     startServerProcess({ env: { DATABASE_URL: database.url, ADMIN_TOKEN } }),
   ]);
+});
+
+/**
+ * The catalog a test truncates, whatever an earlier test left: everything deleted (row by row, not by
+ * the TRUNCATE under test), then two categories and three campaigns created, every running replica
+ * serving them.
+ */
+async function seed() {
+  await database.sql("DELETE FROM campaign");
+  await database.sql("DELETE FROM category");
   const gql = graphqlClient(running[0]!.url);
   const seeded = await gql(`mutation {
     games: upsertCategory(input: { id: "games", name: "Games", apps: ["candycrush", "chess"] }) { version }
@@ -66,7 +76,16 @@ beforeAll(async () => {
     c: createCampaign(input: { id: "everyone", name: "E", imageUrl: "https://x.example/e.png", cta: "Go" }) { version }
   }`);
   expect(seeded.errors).toBeUndefined();
-});
+  const version = await latestVersion();
+  for (const server of running) {
+    await expect
+      .poll(async () => (await deliver(server.url, "x", "ios", "US")).version, {
+        message: `a running replica serves the seeded catalog (version ${version})`,
+        timeout: 5_000,
+      })
+      .toBe(version);
+  }
+}
 
 afterAll(async () => {
   await Promise.all(running.map((s) => s.stop()));
@@ -75,6 +94,7 @@ afterAll(async () => {
 
 describe("TRUNCATE in SQL", () => {
   it("of category_app: versioned, running replicas drop the category rules' apps like a fresh one", async () => {
+    await seed();
     const before = await answers(running[0]!);
     expect(before[0]?.cids).toEqual(["everyone", "gamers", "no-music"]);
     const version = await latestVersion();
@@ -92,12 +112,17 @@ describe("TRUNCATE in SQL", () => {
   });
 
   it("of an empty table writes no version", async () => {
+    await database.sql("DELETE FROM category_app");
+    expect(await database.sql("SELECT count(*)::int AS n FROM category_app")).toEqual([{ n: 0 }]);
     const version = await latestVersion();
     await database.sql("TRUNCATE category_app");
     expect(await latestVersion()).toBe(version);
   });
 
   it("of targeting_rule, then of campaign and category together (CASCADE): one version each", async () => {
+    await seed();
+    const before = await answers(running[0]!);
+    expect(before[3]?.cids).toEqual(["everyone", "gamers"]);
     let version = await latestVersion();
     await database.sql("TRUNCATE targeting_rule");
     expect(await latestVersion()).toBe(++version);
