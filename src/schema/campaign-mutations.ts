@@ -185,7 +185,7 @@ builder.mutationFields((t) => ({
       reason: t.arg.string({ description: REASON_DESCRIPTION }),
     },
     resolve: async (_root, args, ctx) => {
-      const campaigns = validateImport(args.campaigns);
+      const campaigns = await validateImport(args.campaigns);
       const reason = validateReason(args.reason);
       const committed = await commitChange(ctx, (tx) => upsertCampaigns(tx, campaigns), { timeoutMs: 120_000, reason });
       return { version: committed.version, propagated: committed.propagated, count: campaigns.length };
