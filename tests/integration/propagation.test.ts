@@ -35,10 +35,19 @@ async function mutate(
 const everywhere = (app: string, os: string, country: string) =>
   Promise.all((["A", "B", "C"] as const).map((id) => deliver(replicas[id].url, app, os, country)));
 
-async function expectEverywhere(version: number, device: [string, string, string], cids: string[]) {
+/**
+ * Every replica's next answer for the device is at least `version` and serves exactly `cids` of the
+ * test's own campaigns (`mine`), in that order: campaigns other tests made may match the device too.
+ */
+async function expectEverywhere(
+  version: number,
+  device: [string, string, string],
+  cids: string[],
+  mine: readonly string[],
+) {
   for (const answer of await everywhere(...device)) {
     expect(answer.version).toBeGreaterThanOrEqual(version);
-    expect(answer.cids).toEqual(cids);
+    expect(answer.cids.filter((cid) => mine.includes(cid))).toEqual(cids);
   }
 }
 
@@ -91,7 +100,7 @@ describe("read your write on every replica", () => {
       input: campaign("alpha", { priority: 5, targeting: { include: { apps: ["app1"], countries: ["US"] } } }),
     });
     expect(change.propagated).toBe(true);
-    await expectEverywhere(change.version, ["app1", "ios", "US"], ["alpha"]);
+    await expectEverywhere(change.version, ["app1", "ios", "US"], ["alpha"], ["alpha"]);
   });
 
   it.each([
@@ -99,64 +108,89 @@ describe("read your write on every replica", () => {
     ["countries", { include: { apps: ["app2"], countries: ["Canada"] } }, ["app2", "ios", "CA"], ["app2", "ios", "US"]],
     ["os", { include: { apps: ["app2"], os: ["android"] } }, ["app2", "android", "FR"], ["app2", "ios", "FR"]],
     ["exclusions", { exclude: { countries: ["DE"] } }, ["any", "ios", "FR"], ["any", "ios", "DE"]],
-  ])("update of %s: every replica answers with the new rules", async (_name, targeting, matching, notMatching) => {
-    const change = await mutate(UPDATE, { id: "alpha", input: { targeting } });
+  ])("update of %s: every replica answers with the new rules", async (name, targeting, matching, notMatching) => {
+    // Its own campaign, serving the device the update takes it away from until the update.
+    const id = `update-${name}`;
+    const [app, os, country] = notMatching as [string, string, string];
+    const created = await mutate(CREATE, {
+      input: campaign(id, { priority: 5, targeting: { include: { apps: [app], os: [os], countries: [country] } } }),
+    });
+    expect(created.propagated).toBe(true);
+    await expectEverywhere(created.version, [app, os, country], [id], [id]);
+    const change = await mutate(UPDATE, { id, input: { targeting } });
     expect(change.propagated).toBe(true);
-    await expectEverywhere(change.version, matching as [string, string, string], ["alpha"]);
-    await expectEverywhere(change.version, notMatching as [string, string, string], []);
+    await expectEverywhere(change.version, matching as [string, string, string], [id], [id]);
+    await expectEverywhere(change.version, notMatching as [string, string, string], [], [id]);
   });
 
   it("category edits change delivery everywhere", async () => {
-    await mutate(UPDATE, { id: "alpha", input: { targeting: { include: { categories: ["music"] } } } });
+    const mine = ["by-category"];
+    await mutate(CREATE, { input: campaign("by-category", { targeting: { include: { apps: ["cat-app0"] } } }) });
+    await mutate(UPDATE, { id: "by-category", input: { targeting: { include: { categories: ["music"] } } } });
     let change = await mutate(UPSERT_CATEGORY, { input: { id: "music", name: "Music", apps: ["tunes"] } });
     expect(change.propagated).toBe(true);
-    await expectEverywhere(change.version, ["tunes", "ios", "US"], ["alpha"]);
+    await expectEverywhere(change.version, ["tunes", "ios", "US"], ["by-category"], mine);
     change = await mutate(UPSERT_CATEGORY, { input: { id: "music", name: "Music", apps: ["beats"] } });
-    await expectEverywhere(change.version, ["tunes", "ios", "US"], []);
-    await expectEverywhere(change.version, ["beats", "ios", "US"], ["alpha"]);
+    await expectEverywhere(change.version, ["tunes", "ios", "US"], [], mine);
+    await expectEverywhere(change.version, ["beats", "ios", "US"], ["by-category"], mine);
     change = await mutate(DELETE_CATEGORY, { id: "music" });
     expect(change.propagated).toBe(true);
-    // The rule naming the category went with it: alpha has no include rule left and serves everyone.
-    await expectEverywhere(change.version, ["beats", "ios", "US"], ["alpha"]);
+    // The rule naming the category went with it: the campaign has no include rule left and serves everyone.
+    await expectEverywhere(change.version, ["beats", "ios", "US"], ["by-category"], mine);
+    await expectEverywhere(change.version, ["tunes", "ios", "US"], ["by-category"], mine);
   });
 
   it("pause, resume and flight dates propagate", async () => {
-    let change = await mutate(UPDATE, { id: "alpha", input: { status: "PAUSED" } });
+    const mine = ["pausable"];
+    let change = await mutate(CREATE, { input: campaign("pausable") });
     expect(change.propagated).toBe(true);
-    await expectEverywhere(change.version, ["x", "ios", "US"], []);
-    change = await mutate(UPDATE, { id: "alpha", input: { status: "ACTIVE" } });
-    await expectEverywhere(change.version, ["x", "ios", "US"], ["alpha"]);
-    change = await mutate(UPDATE, { id: "alpha", input: { startsAt: new Date(Date.now() + 3_600_000).toISOString() } });
+    await expectEverywhere(change.version, ["x", "ios", "US"], ["pausable"], mine);
+    change = await mutate(UPDATE, { id: "pausable", input: { status: "PAUSED" } });
     expect(change.propagated).toBe(true);
-    await expectEverywhere(change.version, ["x", "ios", "US"], []);
+    await expectEverywhere(change.version, ["x", "ios", "US"], [], mine);
+    change = await mutate(UPDATE, { id: "pausable", input: { status: "ACTIVE" } });
+    await expectEverywhere(change.version, ["x", "ios", "US"], ["pausable"], mine);
+    change = await mutate(UPDATE, {
+      id: "pausable",
+      input: { startsAt: new Date(Date.now() + 3_600_000).toISOString() },
+    });
+    expect(change.propagated).toBe(true);
+    await expectEverywhere(change.version, ["x", "ios", "US"], [], mine);
   });
 
   it("import and delete propagate", async () => {
+    const mine = ["bulk1", "bulk2", "bulk3"];
     let change = await mutate(IMPORT, {
       campaigns: [1, 2, 3].map((i) =>
         campaign(`bulk${i}`, { priority: i, targeting: { include: { apps: ["bulkapp"] } } }),
       ),
     });
     expect(change.propagated).toBe(true);
-    await expectEverywhere(change.version, ["bulkapp", "ios", "US"], ["bulk3", "bulk2", "bulk1"]);
+    await expectEverywhere(change.version, ["bulkapp", "ios", "US"], ["bulk3", "bulk2", "bulk1"], mine);
     change = await mutate(DELETE, { id: "bulk3" }, replicas.C);
     expect(change.propagated).toBe(true);
-    await expectEverywhere(change.version, ["bulkapp", "ios", "US"], ["bulk2", "bulk1"]);
+    await expectEverywhere(change.version, ["bulkapp", "ios", "US"], ["bulk2", "bulk1"], mine);
   });
 });
 
 describe("convergence", () => {
   it("a direct SQL edit reaches all three replicas within 2 s", async () => {
-    await database.sql(`INSERT INTO targeting_rule VALUES ('bulk1', 'COUNTRY', 'EXCLUDE', 'JP')`);
+    const mine = ["sql1", "sql2"];
+    const created = await mutate(IMPORT, {
+      campaigns: [1, 2].map((i) => campaign(`sql${i}`, { priority: i, targeting: { include: { apps: ["sqlapp"] } } })),
+    });
+    expect(created.propagated).toBe(true);
+    await expectEverywhere(created.version, ["sqlapp", "ios", "JP"], ["sql2", "sql1"], mine);
+    await database.sql(`INSERT INTO targeting_rule VALUES ('sql1', 'COUNTRY', 'EXCLUDE', 'JP')`);
     const version = await latestVersion();
     const started = Date.now();
-    await waitUntil(async () => (await everywhere("bulkapp", "ios", "JP")).every((a) => a.version >= version), {
+    await waitUntil(async () => (await everywhere("sqlapp", "ios", "JP")).every((a) => a.version >= version), {
       timeoutMs: 2_000,
       everyMs: 20,
       what: `version ${version} on every replica`,
     });
     const elapsed = Date.now() - started;
-    await expectEverywhere(version, ["bulkapp", "ios", "JP"], ["bulk2"]);
+    await expectEverywhere(version, ["sqlapp", "ios", "JP"], ["sql2"], mine);
     console.log(`direct SQL edit on all 3 replicas after ${elapsed} ms`);
     expect(elapsed).toBeLessThan(2_000);
   });
@@ -203,16 +237,20 @@ describe("convergence", () => {
   });
 
   it("a replica killed with SIGKILL serves the latest version as soon as it is ready again", async () => {
+    const created = await mutate(CREATE, {
+      input: campaign("survivor", { targeting: { include: { apps: ["killapp"] } } }),
+    });
+    expect(created.propagated).toBe(true);
     await replicas.B.stop("SIGKILL");
     // B is still counted live until its last report is 5 s old: the first mutation cannot be confirmed.
-    const unconfirmed = await mutate(UPDATE, { id: "bulk2", input: { cta: "Go 0" } }, replicas.C);
+    const unconfirmed = await mutate(UPDATE, { id: "survivor", input: { cta: "Go 0" } }, replicas.C);
     expect(unconfirmed.propagated).toBe(false);
-    for (let i = 1; i < 3; i++) await mutate(UPDATE, { id: "bulk2", input: { cta: `Go ${i}` } }, replicas.C);
+    for (let i = 1; i < 3; i++) await mutate(UPDATE, { id: "survivor", input: { cta: `Go ${i}` } }, replicas.C);
     const version = await latestVersion();
     replicas.B = await startReplica("B");
-    const first = await deliver(replicas.B.url, "bulkapp", "ios", "US");
+    const first = await deliver(replicas.B.url, "killapp", "ios", "US");
     expect(first.version).toBe(version);
-    const ads = (await (await fetch(`${replicas.B.url}/v1/delivery?app=bulkapp&os=ios&country=US`)).json()) as Loose[];
-    expect(ads.find((ad) => ad.cid === "bulk2")?.cta).toBe("Go 2");
+    const ads = (await (await fetch(`${replicas.B.url}/v1/delivery?app=killapp&os=ios&country=US`)).json()) as Loose[];
+    expect(ads.find((ad) => ad.cid === "survivor")?.cta).toBe("Go 2");
   });
 });
