@@ -63,6 +63,9 @@ async function itemsOf(version: number): Promise<Loose[]> {
   return ((res.data?.ruleChanges ?? []) as Loose[]).filter((item) => item.version === version);
 }
 
+/** A campaign of the calling test's own, created through A; its change. */
+const createOwn = (id: string, extra: Loose = {}) => mutate(CREATE, { input: campaign(id, extra) });
+
 const emptyDimensions = { apps: [], countries: [], os: [], categories: [] };
 const targeting = (include: Loose = {}, exclude: Loose = {}) => ({
   include: { ...emptyDimensions, ...include },
@@ -121,18 +124,24 @@ describe("audit trail", () => {
   });
 
   it("refuses a reason over 1,000 characters, writing nothing", async () => {
+    await createOwn("audited-long");
     const before = await latestVersion();
-    const res = await graphqlClient(A.url)(UPDATE, { id: "audited", input: { priority: 4 }, reason: "x".repeat(1001) });
+    const res = await graphqlClient(A.url)(UPDATE, {
+      id: "audited-long",
+      input: { priority: 4 },
+      reason: "x".repeat(1001),
+    });
     expect(codes(res)).toEqual(["BAD_USER_INPUT"]);
     expect(res.errors?.[0]?.extensions?.fields).toEqual({ reason: "must be at most 1000 characters" });
     expect(await latestVersion()).toBe(before);
   });
 
   it("records sql:<database user> for a change made in SQL, with the reason a session sets", async () => {
-    await database.sql("UPDATE campaign SET priority = 8 WHERE id = 'audited'");
+    await createOwn("audited-sql");
+    await database.sql("UPDATE campaign SET priority = 8 WHERE id = 'audited-sql'");
     const plain = await latestVersion();
     await database.sql(`BEGIN; SET LOCAL bullseye.reason = 'hotfix from psql';
-      UPDATE campaign SET priority = 9 WHERE id = 'audited'; COMMIT;`);
+      UPDATE campaign SET priority = 9 WHERE id = 'audited-sql'; COMMIT;`);
     const explained = await latestVersion();
     expect(await itemsOf(plain)).toMatchObject([{ actor: `sql:${sqlUser}`, reason: null }]);
     expect(await itemsOf(explained)).toMatchObject([{ actor: `sql:${sqlUser}`, reason: "hotfix from psql" }]);
@@ -140,17 +149,18 @@ describe("audit trail", () => {
 
   it("streams actor and reason to subscribers on another replica, over SSE and WebSocket", async () => {
     const query = `subscription($since: Int) { ruleChanges(sinceVersion: $since) { version campaignId actor reason } }`;
+    await createOwn("audited-live");
     const since = await latestVersion();
     const sse = await subscribeSse(B.url, VIEWER_TOKEN, query, { since });
     const ws = subscribeWs(B.url, VIEWER_TOKEN, query, { since });
     try {
-      const viaApi = await mutate(UPDATE, { id: "audited", input: { priority: 5 }, reason: "live" });
-      await database.sql("UPDATE campaign SET priority = 6 WHERE id = 'audited'");
+      const viaApi = await mutate(UPDATE, { id: "audited-live", input: { priority: 5 }, reason: "live" });
+      await database.sql("UPDATE campaign SET priority = 6 WHERE id = 'audited-live'");
       for (const subscription of [sse, ws]) {
         await subscription.until((s) => s.data.length >= 2, "two changes");
         expect(subscription.data).toEqual([
-          { version: viaApi.version, campaignId: "audited", actor: "env-admin", reason: "live" },
-          { version: viaApi.version + 1, campaignId: "audited", actor: `sql:${sqlUser}`, reason: null },
+          { version: viaApi.version, campaignId: "audited-live", actor: "env-admin", reason: "live" },
+          { version: viaApi.version + 1, campaignId: "audited-live", actor: `sql:${sqlUser}`, reason: null },
         ]);
       }
     } finally {
@@ -206,29 +216,47 @@ describe("campaign history", () => {
   });
 
   it("pages with first and after", async () => {
+    // Five revisions of this test's own: create, three updates, delete.
+    await createOwn("hist-pages");
+    for (const priority of [1, 2, 3]) await mutate(UPDATE, { id: "hist-pages", input: { priority } });
+    await mutate(DELETE, { id: "hist-pages" });
     const pages: number[][] = [];
     let after: string | undefined;
     for (;;) {
-      const page = await history("hist", { first: 2, after });
+      const page = await history("hist-pages", { first: 2, after });
       if (page.length === 0) break;
       pages.push(page.map((r) => r.revision));
       after = String(page.at(-1)?.revision);
     }
     expect(pages).toEqual([[5, 4], [3, 2], [1]]);
-    const bad = await graphqlClient(B.url)(HISTORY, { id: "hist", after: "abc" });
+    const bad = await graphqlClient(B.url)(HISTORY, { id: "hist-pages", after: "abc" });
     expect(codes(bad)).toEqual(["BAD_USER_INPUT"]);
   });
 
   it("continues the count when a deleted campaign is created again", async () => {
-    const created = await mutate(CREATE, { input: campaign("hist") });
-    expect(created.campaign.revision).toBe(6);
-    expect((await history("hist", { first: 1 }))[0]).toMatchObject({ revision: 6, deleted: false });
+    await createOwn("hist-again");
+    await mutate(UPDATE, { id: "hist-again", input: { priority: 1 } });
+    await mutate(DELETE, { id: "hist-again" });
+    const created = await mutate(CREATE, { input: campaign("hist-again") });
+    expect(created.campaign.revision).toBe(4);
+    expect((await history("hist-again", { first: 2 })).map((r) => [r.revision, r.deleted])).toEqual([
+      [4, false],
+      [3, true],
+    ]);
   });
 
   it("gives every listed campaign its history, the newest revision being the current one", async () => {
+    await createOwn("listed");
+    await mutate(UPDATE, { id: "listed", input: { priority: 1 } });
     const res = await graphqlClient(B.url)(`{ campaigns(first: 50) { id revision history(first: 2) { revision } } }`);
     expect(res.errors).toBeUndefined();
-    for (const c of (res.data?.campaigns ?? []) as Loose[]) {
+    const campaigns = (res.data?.campaigns ?? []) as Loose[];
+    expect(campaigns.find((c) => c.id === "listed")).toEqual({
+      id: "listed",
+      revision: 2,
+      history: [{ revision: 2 }, { revision: 1 }],
+    });
+    for (const c of campaigns) {
       expect(c.history[0]?.revision, c.id).toBe(c.revision);
     }
   });
@@ -263,8 +291,8 @@ describe("category history", () => {
 describe("revertCampaign", () => {
   const device = ["rvapp", "ios", "US"] as const;
   /** Whether a replica's delivery serves "rv" (campaigns of other tests without rules match any device). */
-  const servesRv = async (replica: RunningServer, d: readonly [string, string, string] = device) =>
-    (await deliver(replica.url, ...d)).cids.includes("rv");
+  const servesRv = async (replica: RunningServer, d: readonly [string, string, string] = device, id = "rv") =>
+    (await deliver(replica.url, ...d)).cids.includes(id);
 
   it("writes the old state exactly as a new revision, one version, delivered by every replica", async () => {
     const first = await mutate(CREATE, {
@@ -305,24 +333,31 @@ describe("revertCampaign", () => {
   });
 
   it("answers CONFLICT on a stale expectedRevision, NOT_FOUND for a revision it never had, writing nothing", async () => {
+    await createOwn("rv-stale");
+    for (const priority of [1, 2]) await mutate(UPDATE, { id: "rv-stale", input: { priority } });
     const before = await latestVersion();
-    const stale = await graphqlClient(A.url)(REVERT, { id: "rv", to: 1, expected: 2 });
+    const stale = await graphqlClient(A.url)(REVERT, { id: "rv-stale", to: 1, expected: 2 });
     expect(codes(stale)).toEqual(["CONFLICT"]);
     expect(stale.errors?.[0]?.extensions?.revision).toBe(3);
-    expect(codes(await graphqlClient(A.url)(REVERT, { id: "rv", to: 99 }))).toEqual(["NOT_FOUND"]);
+    expect(codes(await graphqlClient(A.url)(REVERT, { id: "rv-stale", to: 99 }))).toEqual(["NOT_FOUND"]);
     expect(codes(await graphqlClient(A.url)(REVERT, { id: "nothing-here", to: 1 }))).toEqual(["NOT_FOUND"]);
-    expect(codes(await graphqlClient(A.url, VIEWER_TOKEN)(REVERT, { id: "rv", to: 1 }))).toEqual(["FORBIDDEN"]);
+    expect(codes(await graphqlClient(A.url, VIEWER_TOKEN)(REVERT, { id: "rv-stale", to: 1 }))).toEqual(["FORBIDDEN"]);
     expect(await latestVersion()).toBe(before);
   });
 
   it("restores a deleted campaign, continuing its revisions", async () => {
-    await mutate(DELETE, { id: "rv" });
-    expect(await servesRv(B)).toBe(false);
-    expect(codes(await graphqlClient(A.url)(REVERT, { id: "rv", to: 4 }))).toEqual(["BAD_USER_INPUT"]);
-    const restored = await mutate(REVERT, { id: "rv", to: 3, expected: 4 });
+    const own = ["rvdelapp", "ios", "US"] as const;
+    await createOwn("rv-del", { targeting: { include: { apps: ["rvdelapp"] } } });
+    await mutate(UPDATE, { id: "rv-del", input: { name: "Changed" } });
+    await mutate(UPDATE, { id: "rv-del", input: { priority: 4 } });
+    expect(await servesRv(B, own, "rv-del")).toBe(true);
+    await mutate(DELETE, { id: "rv-del" });
+    expect(await servesRv(B, own, "rv-del")).toBe(false);
+    expect(codes(await graphqlClient(A.url)(REVERT, { id: "rv-del", to: 4 }))).toEqual(["BAD_USER_INPUT"]);
+    const restored = await mutate(REVERT, { id: "rv-del", to: 3, expected: 4 });
     expect(restored.campaign.revision).toBe(5);
-    expect(await servesRv(B)).toBe(true);
-    const revisions = await history("rv", { first: 3 });
+    expect(await servesRv(B, own, "rv-del")).toBe(true);
+    const revisions = await history("rv-del", { first: 3 });
     expect(revisions.map((r) => [r.revision, r.deleted])).toEqual([
       [5, false],
       [4, true],
@@ -334,6 +369,8 @@ describe("revertCampaign", () => {
 
 describe("TRUNCATE", () => {
   it("gives every campaign it removes a deletion revision", async () => {
+    await createOwn("truncated-a");
+    await createOwn("truncated-b");
     const ids = (await database.sql<{ id: string }>("SELECT id FROM campaign ORDER BY id")).map((r) => r.id);
     expect(ids.length).toBeGreaterThan(1);
     await database.sql("TRUNCATE campaign CASCADE");
@@ -364,6 +401,9 @@ describe("retention", () => {
     ).map((r) => r.revision);
 
   it("deletes revisions older than HISTORY_DAYS in batches, keeping recent ones and what exists now", async () => {
+    // Revisions other tests left prunable (a TRUNCATE, say, removed what they belong to) go first: the
+    // counts below are this test's own.
+    await pruneHistory(db, 90);
     for (const id of ["old-live", "old-gone", "recent"]) await mutate(CREATE, { input: campaign(id) });
     for (const id of ["old-live", "recent"]) {
       await mutate(UPDATE, { id, input: { priority: 1 } });
@@ -388,18 +428,20 @@ describe("retention", () => {
   });
 
   it("leaves the run to the replica that holds the lock", async () => {
-    await mutate(UPDATE, { id: "recent", input: { priority: 3 } });
-    await database.sql(`UPDATE campaign_revision SET at = now() - interval '100 days' WHERE campaign_id = 'recent'`);
+    await pruneHistory(db, 90); // what other tests left prunable: the counts below are this test's own
+    await createOwn("locked");
+    for (const priority of [1, 2, 3]) await mutate(UPDATE, { id: "locked", input: { priority } });
+    await database.sql(`UPDATE campaign_revision SET at = now() - interval '100 days' WHERE campaign_id = 'locked'`);
     const other = new pg.Client({ connectionString: database.url });
     await other.connect();
     try {
       await other.query("SELECT pg_advisory_lock($1, 2)", [0x42554c4c]);
       expect((await pruneHistory(db, 90)).deleted).toBeNull();
-      expect(await revisionsOf("campaign", "recent")).toEqual([1, 2, 3, 4]);
+      expect(await revisionsOf("campaign", "locked")).toEqual([1, 2, 3, 4]);
     } finally {
       await other.end();
     }
     expect((await pruneHistory(db, 90)).deleted).toBe(3);
-    expect(await revisionsOf("campaign", "recent")).toEqual([4]);
+    expect(await revisionsOf("campaign", "locked")).toEqual([4]);
   });
 });
