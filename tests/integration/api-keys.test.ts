@@ -1,8 +1,8 @@
 // Named API keys (issue 16) against two replica processes sharing Postgres and a private Redis (stopped
-// for one test, then started again): the secret is shown once and never logged; keys work on every replica at once,
-// roles hold; a revoked key stops working on the other replica within a second — with Redis away too —
-// and the subscriptions opened with it end (SSE and WebSocket); lastUsedAt is written in the background.
-// Every test makes the keys it uses, under names of its own.
+// for one test, then started again): the secret is shown once and never logged; keys work on every
+// replica at once, roles hold; a revoked key stops working on the other replica within a second — with
+// Redis away too — and the subscriptions opened with it end (SSE and WebSocket); lastUsedAt is written
+// in the background. Every test makes the keys it uses, under names of its own.
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDb } from "../../src/db/client.ts";
