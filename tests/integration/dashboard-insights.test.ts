@@ -6,7 +6,7 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Browser, Page, Request } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   controlsOffScreen,
   horizontalOverflow,
@@ -34,6 +34,7 @@ const campaign = (id: string, patch: object = {}) => ({
 });
 
 let database: TestDatabase;
+let serverEnv: Record<string, string>;
 let server: RunningServer;
 let browser: Browser;
 let gql: ReturnType<typeof graphqlClient>;
@@ -41,16 +42,15 @@ let gql: ReturnType<typeof graphqlClient>;
 beforeAll(async () => {
   // The dashboard bundle is built (when stale) by the global setup, once for every file.
   database = await createTestDatabase();
-  server = await startServer({
-    env: {
-      DATABASE_URL: database.url,
-      REDIS_URL: SHARED_REDIS_URL,
-      REDIS_PREFIX: uniquePrefix("insights"),
-      ADMIN_TOKEN,
-      VIEWER_TOKEN,
-      SHUTDOWN_TIMEOUT_MS: "1000",
-    },
-  });
+  serverEnv = {
+    DATABASE_URL: database.url,
+    REDIS_URL: SHARED_REDIS_URL,
+    REDIS_PREFIX: uniquePrefix("insights"),
+    ADMIN_TOKEN,
+    VIEWER_TOKEN,
+    SHUTDOWN_TIMEOUT_MS: "1000",
+  };
+  server = await startServer({ env: serverEnv });
   gql = graphqlClient(server.url);
   for (const [id, apps] of [
     ["games", ["candycrush", "subwaysurfers"]],
@@ -78,14 +78,14 @@ afterAll(async () => {
   await database?.drop();
 });
 
-async function openPage(token = ADMIN_TOKEN, width = 1366, height = 900): Promise<Page> {
+async function openPage(token = ADMIN_TOKEN, width = 1366, height = 900, on = server): Promise<Page> {
   const page = await browser.newPage({ viewport: { width, height } });
-  await signIn(page, server.url, token);
+  await signIn(page, on.url, token);
   return page;
 }
 
-async function openCampaign(page: Page, id: string): Promise<void> {
-  await page.goto(`${server.url}/dashboard#/campaign/${id}`);
+async function openCampaign(page: Page, id: string, on = server): Promise<void> {
+  await page.goto(`${on.url}/dashboard#/campaign/${id}`);
   await waitForText(page.locator("#campaign-id"), id);
   await page.locator("#why").waitFor();
 }
@@ -127,24 +127,39 @@ async function expectShareOf(page: Page, countries: string[]): Promise<string> {
 
 describe("the editor's reach estimate before any traffic", () => {
   it("says no traffic was sampled yet", async () => {
-    const page = await openPage();
+    // Its own database and replica (own Redis prefix): no other test's requests reach its sample.
+    const own = await createTestDatabase();
+    const fresh = await startServer({
+      env: { ...serverEnv, DATABASE_URL: own.url, REDIS_PREFIX: uniquePrefix("insights-no-traffic") },
+    });
     try {
-      await openCampaign(page, "us-ca");
-      await page.click("#edit");
-      await waitForText(page.locator("#reach"), "No traffic sampled yet");
-      expect(await text(page.locator("#reach"))).toContain("1 replica answered");
+      const imported = await graphqlClient(fresh.url)(IMPORT, {
+        campaigns: [campaign("us-ca", { targeting: { include: { countries: ["US", "CA"] } } })],
+      });
+      expect(imported.errors).toBeUndefined();
+      const page = await openPage(ADMIN_TOKEN, 1366, 900, fresh);
+      try {
+        await openCampaign(page, "us-ca", fresh);
+        await page.click("#edit");
+        await waitForText(page.locator("#reach"), "No traffic sampled yet");
+        expect(await text(page.locator("#reach"))).toContain("1 replica answered");
+      } finally {
+        await page.close();
+      }
     } finally {
-      await page.close();
+      await fresh.stop();
+      await own.drop();
     }
   });
 });
 
 describe("why not serving?", () => {
+  // A page of its own for each test (what one test typed or tried never prefills another's box).
   let page: Page;
-  beforeAll(async () => {
+  beforeEach(async () => {
     page = await openPage();
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await page?.close();
   });
 
@@ -210,7 +225,12 @@ describe("why not serving?", () => {
   });
 
   it("asks again when the campaign changes while an answer is shown, keeping what was typed", async () => {
-    await openCampaign(page, "us-ca");
+    // Its own campaign: pausing, resuming and editing it changes nothing another test reads.
+    const imported = await gql(IMPORT, {
+      campaigns: [campaign("toggled-us-ca", { targeting: { include: { countries: ["US", "CA"] } } })],
+    });
+    expect(imported.errors).toBeUndefined();
+    await openCampaign(page, "toggled-us-ca");
     await explain(page, "candycrush", "ios", "CA");
     expect(await text(page.locator("#why-verdict"))).toBe("Serving this device now");
     await page.click("#toggle-status");
@@ -222,7 +242,7 @@ describe("why not serving?", () => {
     await page.focus("#why-app");
     const revision = await text(page.locator("#campaign-revision"));
     const changed = await gql(
-      `mutation { updateCampaign(id: "us-ca", input: { priority: 3 }) { campaign { revision } } }`,
+      `mutation { updateCampaign(id: "toggled-us-ca", input: { priority: 3 }) { campaign { revision } } }`,
     );
     await waitForText(page.locator("#campaign-revision"), `revision ${changed.data?.updateCampaign.campaign.revision}`);
     expect(revision).not.toBe(await text(page.locator("#campaign-revision")));
@@ -243,7 +263,6 @@ describe("why not serving?", () => {
 });
 
 describe("the editor's reach estimate", () => {
-  let page: Page;
   beforeAll(async () => {
     // Traffic first: 200 requests, each country a known share (US 50%, CA 20%, DE 20%, FR 10%).
     const countries = ["US", "US", "US", "US", "US", "CA", "CA", "DE", "DE", "FR"];
@@ -255,9 +274,17 @@ describe("the editor's reach estimate", () => {
         countries[i % 10] as string,
       );
     }
-    page = await openPage();
   });
-  afterAll(async () => {
+  // A page of its own for each test, with us-ca's editor open (never saved): its draft rules are
+  // what the test sets.
+  let page: Page;
+  beforeEach(async () => {
+    page = await openPage();
+    await openCampaign(page, "us-ca");
+    await page.click("#edit");
+    await expectShareOf(page, ["US", "CA"]);
+  });
+  afterEach(async () => {
     await page?.close();
   });
 
@@ -267,11 +294,15 @@ describe("the editor's reach estimate", () => {
   };
   const removeCountry = (country: string) =>
     page.locator(`[data-rules="rules-include-countries"] .chip[data-value="${country}"] button.chip-remove`).click();
+  /** The draft's countries: Germany alone (US and CA removed), its estimate shown. */
+  const draftGermany = async () => {
+    await addCountry("Germany");
+    await removeCountry("US");
+    await removeCountry("CA");
+    await expectShareOf(page, ["DE"]);
+  };
 
   it("shows the share, requests per hour, replicas and overlaps of the draft's rules", async () => {
-    await openCampaign(page, "us-ca");
-    await page.click("#edit");
-    await expectShareOf(page, ["US", "CA"]);
     const rate = Number((await text(page.locator("#reach-rate"))).replace(/,/g, ""));
     expect(rate).toBeGreaterThan(0);
     expect(await text(page.locator("#reach-replicas"))).toBe("1");
@@ -317,6 +348,7 @@ describe("the editor's reach estimate", () => {
     const second = new Promise<void>((resolve) => {
       secondSent = resolve;
     });
+    await draftGermany();
     await page.route("**/graphql", async (route) => {
       const request = route.request();
       if ((request.postData() ?? "").includes("query Forecast")) {
@@ -340,6 +372,7 @@ describe("the editor's reach estimate", () => {
   });
 
   it("marks an invalid country inline and keeps the editor working", async () => {
+    await draftGermany();
     await addCountry("Narnia");
     const error = page.locator("#reach-error");
     await waitForText(error, "“Narnia”: must be an ISO 3166-1 alpha-2 code or English country name");
