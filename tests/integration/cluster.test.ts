@@ -43,21 +43,34 @@ describe.each(modes)("WORKERS=2 on one host $name", (mode) => {
   const liveReplicas = async () =>
     ((await graphqlClient(server.url)("{ indexStatus { replicas { id version } } }")).data?.indexStatus.replicas ??
       []) as Loose[];
-  const start = async () => {
-    server = await startServerProcess({
-      env: { ...env, ADMIN_TOKEN, WORKERS: "2", REPLICA_ID: "host", REDIS_URL: undefined },
-      timeoutMs: 60_000,
-    });
-    await waitUntil(async () => (await liveReplicas()).length === 2, { timeoutMs: 15_000, what: "2 live workers" });
-    // Each worker answers 503 until its own index is loaded, and connections go to either: wait until
-    // a run of deliveries are all served (the listing above may still show the workers of a previous run).
-    await waitUntil(
+  /** Each worker answers 503 until its own index is loaded, and connections go to either. */
+  const waitServing = () =>
+    waitUntil(
       async () => {
         for (let i = 0; i < 8; i++) if ((await deliver(server.url, "app", "ios", "US")).status === 503) return false;
         return true;
       },
       { timeoutMs: 30_000, what: "8 deliveries in a row served, none 503 (both workers loaded)" },
     );
+  const start = async () => {
+    server = await startServerProcess({
+      env: { ...env, ADMIN_TOKEN, WORKERS: "2", REPLICA_ID: "host", REDIS_URL: undefined },
+      timeoutMs: 60_000,
+    });
+    await waitUntil(async () => (await liveReplicas()).length === 2, { timeoutMs: 15_000, what: "2 live workers" });
+    // Wait until a run of deliveries are all served (the listing above may still show the workers of
+    // a previous run).
+    await waitServing();
+  };
+  /** Creates a campaign serving everyone (this test's own id); the change is propagated. */
+  const create = async (id: string) => {
+    const res = await graphqlClient(server.url)(
+      `mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { version propagated } }`,
+      { input: { id, name: id, imageUrl: "https://x/x.png", cta: "Go" } },
+    );
+    expect(res.errors).toBeUndefined();
+    expect(res.data?.createCampaign.propagated).toBe(true);
+    return res.data?.createCampaign.version as number;
   };
 
   beforeAll(async () => {
@@ -75,13 +88,7 @@ describe.each(modes)("WORKERS=2 on one host $name", (mode) => {
   });
 
   it("read-your-write holds on whichever worker answers next", async () => {
-    const res = await graphqlClient(server.url)(
-      `mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { version propagated } }`,
-      { input: { id: "everywhere", name: "x", imageUrl: "https://x/x.png", cta: "Go" } },
-    );
-    expect(res.errors).toBeUndefined();
-    expect(res.data?.createCampaign.propagated).toBe(true);
-    const version = res.data?.createCampaign.version;
+    const version = await create("everywhere");
     // New connections are spread over the workers: every answer already has the change.
     for (let i = 0; i < 20; i++) {
       const answer = await deliver(server.url, `app${i}`, "ios", "US");
@@ -108,23 +115,61 @@ describe.each(modes)("WORKERS=2 on one host $name", (mode) => {
   });
 
   it("restarts a worker that dies", async () => {
+    await create("before-the-kill");
+    const listening = server.logs.filter((l) => (l as Loose).msg === "listening").length;
+    const died = server.logs.filter((l) => (l as Loose).msg === "worker died; restarting it").length;
     const workerPids = server.logs
       .filter((l) => (l as Loose).msg === "listening")
       .map((l) => (l as Loose).pid as number)
       .filter(Boolean);
     expect(workerPids.length).toBeGreaterThanOrEqual(2);
-    process.kill(workerPids[0] as number, "SIGKILL");
-    await waitUntil(() => server.logs.some((l) => (l as Loose).msg === "worker died; restarting it"), 5_000);
-    await waitUntil(() => server.logs.filter((l) => (l as Loose).msg === "listening").length >= 3, 15_000);
+    // The most recent worker to listen is alive (an earlier test may have killed an older one).
+    process.kill(workerPids.at(-1) as number, "SIGKILL");
+    await waitUntil(() => server.logs.filter((l) => (l as Loose).msg === "worker died; restarting it").length > died, {
+      timeoutMs: 5_000,
+      what: "the primary logs that the worker died",
+    });
+    await waitUntil(() => server.logs.filter((l) => (l as Loose).msg === "listening").length > listening, {
+      timeoutMs: 15_000,
+      what: "a new worker listening",
+    });
     expect(server.process.exitCode).toBeNull();
-    expect((await deliver(server.url, "app", "ios", "US")).cids).toContain("everywhere");
+    // The new worker loads the index (with the write made before the kill) before it answers.
+    await waitServing();
+    for (let i = 0; i < 8; i++)
+      expect((await deliver(server.url, "app", "ios", "US")).cids).toContain("before-the-kill");
+    // Until the killed worker's last report expires, a write cannot be confirmed by it: the host
+    // confirms writes again once it has (the next test's read-your-write relies on that).
+    let probe = 0;
+    await expect
+      .poll(
+        async () =>
+          (
+            await graphqlClient(server.url)(
+              `mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { propagated } }`,
+              { input: { id: `after-the-kill-${probe++}`, name: "probe", imageUrl: "https://x/x.png", cta: "Go" } },
+            )
+          ).data?.createCampaign.propagated,
+        { message: "a write confirmed by both workers again after the restart", timeout: 30_000, interval: 200 },
+      )
+      .toBe(true);
   });
 
   it("stops cleanly on SIGTERM and keeps every write across a restart", async () => {
+    await create("before-sigterm");
+    const client = graphqlClient(server.url);
+    const burst = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        client(`mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { version } }`, {
+          input: { id: `kept-${i}`, name: `kept ${i}`, imageUrl: "https://x/x.png", cta: "Go" },
+        }),
+      ),
+    );
+    expect(burst.flatMap((r) => r.errors ?? [])).toEqual([]);
     expect(await server.stop()).toBe(0);
     await start();
     const answer = await deliver(server.url, "app", "ios", "US");
-    expect(answer.cids).toContain("everywhere");
-    expect(answer.cids).toContain("burst-23");
+    expect(answer.cids).toContain("before-sigterm");
+    for (let i = 0; i < 8; i++) expect(answer.cids).toContain(`kept-${i}`);
   });
 });
