@@ -158,13 +158,22 @@ describe.each(modes)("WORKERS=2 on one host $name", (mode) => {
   it("stops cleanly on SIGTERM and keeps every write across a restart", async () => {
     await create("before-sigterm");
     const client = graphqlClient(server.url);
-    const burst = await Promise.all(
-      Array.from({ length: 8 }, (_, i) =>
-        client(`mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { version } }`, {
-          input: { id: `kept-${i}`, name: `kept ${i}`, imageUrl: "https://x/x.png", cta: "Go" },
-        }),
-      ),
-    );
+    // As a client is told to: UNAVAILABLE (a worker still starting) is retried after its retryAfterMs.
+    const createRetrying = async (i: number) => {
+      for (let attempt = 0; ; attempt++) {
+        const res = await client(
+          `mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { version } }`,
+          {
+            input: { id: `kept-${i}`, name: `kept ${i}`, imageUrl: "https://x/x.png", cta: "Go" },
+          },
+        );
+        const retryAfterMs =
+          res.errors?.[0]?.extensions?.code === "UNAVAILABLE" && res.errors[0].extensions.retryAfterMs;
+        if (!retryAfterMs || attempt === 5) return res;
+        await new Promise((r) => setTimeout(r, Number(retryAfterMs))); // the server's retry hint
+      }
+    };
+    const burst = await Promise.all(Array.from({ length: 8 }, (_, i) => createRetrying(i)));
     expect(burst.flatMap((r) => r.errors ?? [])).toEqual([]);
     expect(await server.stop()).toBe(0);
     await start();
