@@ -62,12 +62,21 @@ describe.each(modes)("WORKERS=2 on one host $name", (mode) => {
     // a previous run).
     await waitServing();
   };
+  /** createCampaign as a client is told to: UNAVAILABLE (a worker still starting) retried after its retryAfterMs. */
+  const createRetrying = async (id: string, fields: string) => {
+    for (let attempt = 0; ; attempt++) {
+      const res = await graphqlClient(server.url)(
+        `mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { ${fields} } }`,
+        { input: { id, name: id, imageUrl: "https://x/x.png", cta: "Go" } },
+      );
+      const retryAfterMs = res.errors?.[0]?.extensions?.code === "UNAVAILABLE" && res.errors[0].extensions.retryAfterMs;
+      if (!retryAfterMs || attempt === 5) return res;
+      await new Promise((r) => setTimeout(r, Number(retryAfterMs))); // the server's retry hint
+    }
+  };
   /** Creates a campaign serving everyone (this test's own id); the change is propagated. */
   const create = async (id: string) => {
-    const res = await graphqlClient(server.url)(
-      `mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { version propagated } }`,
-      { input: { id, name: id, imageUrl: "https://x/x.png", cta: "Go" } },
-    );
+    const res = await createRetrying(id, "version propagated");
     expect(res.errors).toBeUndefined();
     expect(res.data?.createCampaign.propagated).toBe(true);
     return res.data?.createCampaign.version as number;
@@ -157,23 +166,7 @@ describe.each(modes)("WORKERS=2 on one host $name", (mode) => {
 
   it("stops cleanly on SIGTERM and keeps every write across a restart", async () => {
     await create("before-sigterm");
-    const client = graphqlClient(server.url);
-    // As a client is told to: UNAVAILABLE (a worker still starting) is retried after its retryAfterMs.
-    const createRetrying = async (i: number) => {
-      for (let attempt = 0; ; attempt++) {
-        const res = await client(
-          `mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { version } }`,
-          {
-            input: { id: `kept-${i}`, name: `kept ${i}`, imageUrl: "https://x/x.png", cta: "Go" },
-          },
-        );
-        const retryAfterMs =
-          res.errors?.[0]?.extensions?.code === "UNAVAILABLE" && res.errors[0].extensions.retryAfterMs;
-        if (!retryAfterMs || attempt === 5) return res;
-        await new Promise((r) => setTimeout(r, Number(retryAfterMs))); // the server's retry hint
-      }
-    };
-    const burst = await Promise.all(Array.from({ length: 8 }, (_, i) => createRetrying(i)));
+    const burst = await Promise.all(Array.from({ length: 8 }, (_, i) => createRetrying(`kept-${i}`, "version")));
     expect(burst.flatMap((r) => r.errors ?? [])).toEqual([]);
     expect(await server.stop()).toBe(0);
     await start();
