@@ -57,15 +57,18 @@ try {
   for (const [i, targeting] of drafts.entries()) await gql(replicas[i % 3]?.url as string, FORECAST, { targeting });
   const latencies: number[] = [];
   let last: Record<string, unknown> = {};
+  const answeredBy: number[] = [];
   for (let i = 0; i < Number(args.queries); i++) {
     const started = performance.now();
     last = await gql(replicas[i % 3]?.url as string, FORECAST, { targeting: drafts[i % drafts.length] });
     latencies.push(performance.now() - started);
+    answeredBy.push(Number(last.replicasAnswered));
   }
   console.log(
     `forecast on ${fmt(Number(args.campaigns))} campaigns, 3 replicas: latency p50 ${fmt(percentile(latencies, 50))} / ` +
       `p99 ${fmt(percentile(latencies, 99))} / max ${fmt(Math.max(...latencies))} ms over ${latencies.length} queries (target <= 500 ms); ` +
-      `last: ${last.replicasAnswered} replicas answered, ${fmt(Number(last.sampledRequests))} sampled requests`,
+      `all 3 replicas answered ${answeredBy.filter((n) => n === 3).length} of ${answeredBy.length}; ` +
+      `last: ${fmt(Number(last.sampledRequests))} sampled requests`,
   );
   console.log(`RSS: ${replicas.map((r, i) => `${"ABC"[i]} ${fmt(rssMb(r))} MB`).join(", ")}`);
   await traffic;
