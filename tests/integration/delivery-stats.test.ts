@@ -75,8 +75,13 @@ describe("two replicas sharing Redis", () => {
   });
 
   it("rejects a series window outside 1–1440 minutes", async () => {
-    const res = await graphqlClient(replicas[0]!.url)(`{ campaigns { stats { series(minutes: 0) } } }`);
-    expect(res.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    const gql = graphqlClient(replicas[0]!.url);
+    expect((await gql(IMPORT, { campaigns: [campaign("windowed", "app-windowed")] })).errors).toBeUndefined();
+    for (const minutes of [0, 1441]) {
+      const res = await gql(`{ campaign(id: "windowed") { stats { series(minutes: ${minutes}) } } }`);
+      expect(res.errors?.[0]?.extensions?.code, `series(minutes: ${minutes})`).toBe("BAD_USER_INPUT");
+      expect(res.errors?.[0]?.message).toMatch(/minutes/);
+    }
   });
 });
 

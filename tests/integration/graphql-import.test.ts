@@ -16,9 +16,10 @@ const COUNTRIES = ["US", "Canada", "de", "France", "JP"];
 const count = async (sql: string) => Number((await database.sql<{ n: string }>(sql))[0]?.n);
 const logRows = () => count("SELECT count(*) AS n FROM change_log");
 
-function campaigns(n: number, name = "Imported") {
+/** Each test imports under its own id prefix: none reads what another wrote. */
+function campaigns(n: number, name = "Imported", prefix = "imp") {
   return Array.from({ length: n }, (_, i) => ({
-    id: `imp-${String(i).padStart(5, "0")}`,
+    id: `${prefix}-${String(i).padStart(5, "0")}`,
     name: `${name} ${i}`,
     imageUrl: `https://cdn.example/imp/${i}.png`,
     cta: "Install",
@@ -58,33 +59,34 @@ describe("importCampaigns", () => {
     const version = res.data?.importCampaigns.version;
     expect(await logRows()).toBe(logBefore + 1);
     expect(await count(`SELECT count(*) AS n FROM change_log_item WHERE version = ${Number(version)}`)).toBe(5_000);
-    expect(await count("SELECT count(*) AS n FROM campaign")).toBe(5_000);
-    expect(await count("SELECT count(*) AS n FROM targeting_rule")).toBe(rules);
+    expect(await count("SELECT count(*) AS n FROM campaign WHERE id LIKE 'imp-%'")).toBe(5_000);
+    expect(await count("SELECT count(*) AS n FROM targeting_rule WHERE campaign_id LIKE 'imp-%'")).toBe(rules);
 
     const status = await gql(`{ indexStatus { version campaigns } }`);
-    expect(status.data?.indexStatus).toEqual({ version, campaigns: 5_000 });
+    expect(status.data?.indexStatus).toEqual({ version, campaigns: await count("SELECT count(*) AS n FROM campaign") });
     // Campaigns 7, 57, 107… target com.imp.app7 in "de" and "France", stored as DE and FR.
     const served = await deliver(server.url, "com.imp.app7", "android", "Germany");
     expect(served.version).toBe(version);
-    expect(served.cids).toHaveLength(100);
+    expect(served.cids.filter((cid) => cid.startsWith("imp-"))).toHaveLength(100);
     expect(served.cids).toContain("imp-00007");
   }, 60_000);
 
   it("replaces existing campaigns whole on re-import (fields, rules, revision + 1), still one version", async () => {
+    expect((await gql(IMPORT, { campaigns: campaigns(3, "First", "re") })).errors).toBeUndefined();
     const logBefore = await logRows();
-    const batch = campaigns(3, "Reimported").map((c, i) => (i === 0 ? { ...c, targeting: undefined } : c));
-    const fresh = { id: "imp-new", name: "New", imageUrl: "https://x.example/n.png", cta: "Go" };
+    const batch = campaigns(3, "Reimported", "re").map((c, i) => (i === 0 ? { ...c, targeting: undefined } : c));
+    const fresh = { id: "re-new", name: "New", imageUrl: "https://x.example/n.png", cta: "Go" };
     const res = await gql(IMPORT, { campaigns: [...batch, fresh] });
     expect(res.data?.importCampaigns.count).toBe(4);
     expect(await logRows()).toBe(logBefore + 1);
     const rows = await database.sql(
       `SELECT id, name, revision, (SELECT count(*)::int FROM targeting_rule r WHERE r.campaign_id = c.id) AS rules
-       FROM campaign c WHERE id IN ('imp-00000', 'imp-00001', 'imp-new') ORDER BY id`,
+       FROM campaign c WHERE id IN ('re-00000', 're-00001', 're-new') ORDER BY id`,
     );
     expect(rows).toEqual([
-      { id: "imp-00000", name: "Reimported 0", revision: 2, rules: 0 },
-      { id: "imp-00001", name: "Reimported 1", revision: 2, rules: 3 },
-      { id: "imp-new", name: "New", revision: 1, rules: 0 },
+      { id: "re-00000", name: "Reimported 0", revision: 2, rules: 0 },
+      { id: "re-00001", name: "Reimported 1", revision: 2, rules: 3 },
+      { id: "re-new", name: "New", revision: 1, rules: 0 },
     ]);
     const items = await database.sql<{ kind: string; n: number }>(
       "SELECT kind, count(*)::int AS n FROM change_log_item WHERE version = $1 GROUP BY kind ORDER BY kind",
@@ -99,10 +101,10 @@ describe("importCampaigns", () => {
   it("rolls back the whole batch when one item is invalid, naming each bad item and field", async () => {
     const logBefore = await logRows();
     const revisions = await count("SELECT sum(revision) AS n FROM campaign");
-    const batch: Record<string, unknown>[] = campaigns(5_000, "Never stored");
+    const batch: Record<string, unknown>[] = campaigns(5_000, "Never stored", "bad");
     batch[17] = { ...batch[17], imageUrl: "not a url" };
     batch[4_000] = { ...batch[4_000], targeting: { include: { countries: ["Atlantis"] } } };
-    batch[4_999] = { ...batch[4_999], id: "imp-00003" };
+    batch[4_999] = { ...batch[4_999], id: "bad-00003" };
     const res = await gql(IMPORT, { campaigns: batch });
     expect(codes(res)).toEqual(["BAD_USER_INPUT"]);
     expect(res.errors?.[0]?.extensions?.fields).toEqual({

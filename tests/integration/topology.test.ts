@@ -47,6 +47,31 @@ async function pauseReplay(): Promise<void> {
   }, 5_000);
 }
 
+/** Creates a campaign for `app` through the balancer: each test has its own, so none reads another's. */
+async function createCampaign(id: string, app: string): Promise<{ version: number; propagated: boolean }> {
+  const res = await graphqlClient(balancerUrl)(
+    `mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { version propagated } }`,
+    { input: { id, name: id, imageUrl: `https://x/${id}.png`, cta: "Go", targeting: { include: { apps: [app] } } } },
+  );
+  expect(res.errors).toBeUndefined();
+  return res.data?.createCampaign;
+}
+
+/** Waits until the read replica has replayed everything the primary committed. */
+async function standbyCaughtUp(): Promise<void> {
+  const [primary] = await sql<{ version: number }>(pair.primaryUrl("bullseye"), "SELECT version FROM change_counter");
+  await waitUntil(
+    async () => {
+      const [standby] = await sql<{ version: number }>(
+        pair.standbyUrl("bullseye"),
+        "SELECT version FROM change_counter",
+      );
+      return standby?.version === primary?.version;
+    },
+    { timeoutMs: 10_000, what: `the read replica at version ${primary?.version}` },
+  );
+}
+
 /** bullseye_graphql_reads_total summed over the three replicas, by database. */
 async function graphqlReads(): Promise<{ primary: number; replica: number }> {
   const totals = { primary: 0, replica: 0 };
@@ -100,20 +125,7 @@ describe("primary + lagging read replica + 3 replicas behind a balancer", () => 
   it("keeps read-your-write through the balancer while the read replica is paused", async () => {
     await pauseReplay();
     try {
-      const res = await graphqlClient(balancerUrl)(
-        `mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { version propagated } }`,
-        {
-          input: {
-            id: "fresh",
-            name: "Fresh",
-            imageUrl: "https://x/f.png",
-            cta: "Go",
-            targeting: { include: { apps: ["app"] } },
-          },
-        },
-      );
-      expect(res.errors).toBeUndefined();
-      const { version, propagated } = res.data?.createCampaign ?? {};
+      const { version, propagated } = await createCampaign("fresh", "app-fresh");
       expect(propagated).toBe(true);
       // The read replica really is behind: the change is not there.
       const [standby] = await sql<{ version: number }>(
@@ -123,7 +135,7 @@ describe("primary + lagging read replica + 3 replicas behind a balancer", () => 
       expect(standby?.version).toBeLessThan(version);
       // Every replica, reached through the balancer, serves it on the very next request...
       for (let i = 0; i < 9; i++) {
-        const answer = await fetch(`${balancerUrl}/v1/delivery?app=app&os=ios&country=US`);
+        const answer = await fetch(`${balancerUrl}/v1/delivery?app=app-fresh&os=ios&country=US`);
         expect(Number(answer.headers.get("x-index-version"))).toBeGreaterThanOrEqual(version);
         expect(((await answer.json()) as { cid: string }[]).map((a) => a.cid)).toEqual(["fresh"]);
       }
@@ -131,7 +143,7 @@ describe("primary + lagging read replica + 3 replicas behind a balancer", () => 
       const before = await graphqlReads();
       for (let i = 0; i < 3; i++) {
         const read = await graphqlClient(balancerUrl)(`{ campaign(id: "fresh") { id name } }`);
-        expect(read.data?.campaign).toEqual({ id: "fresh", name: "Fresh" });
+        expect(read.data?.campaign).toEqual({ id: "fresh", name: "fresh" });
       }
       const after = await graphqlReads();
       expect(after.primary - before.primary).toBe(3);
@@ -142,22 +154,16 @@ describe("primary + lagging read replica + 3 replicas behind a balancer", () => 
   });
 
   it("reads GraphQL queries from the read replica once it has replayed what the replicas serve", async () => {
-    const [primary] = await sql<{ version: number }>(pair.primaryUrl("bullseye"), "SELECT version FROM change_counter");
-    await waitUntil(async () => {
-      const [standby] = await sql<{ version: number }>(
-        pair.standbyUrl("bullseye"),
-        "SELECT version FROM change_counter",
-      );
-      return standby?.version === primary?.version;
-    }, 10_000);
+    await createCampaign("renamed", "app-renamed");
+    await standbyCaughtUp();
     await pauseReplay();
     try {
       // An edit nobody announced, made while replay is paused: only the primary has it.
-      await sql(pair.primaryUrl("bullseye"), "UPDATE campaign SET name = 'Renamed' WHERE id = 'fresh'");
+      await sql(pair.primaryUrl("bullseye"), "UPDATE campaign SET name = 'Renamed' WHERE id = 'renamed'");
       const before = await graphqlReads();
       for (let i = 0; i < 3; i++) {
-        const read = await graphqlClient(balancerUrl)(`{ campaign(id: "fresh") { name } }`);
-        expect(read.data?.campaign).toEqual({ name: "Fresh" }); // the read replica's state
+        const read = await graphqlClient(balancerUrl)(`{ campaign(id: "renamed") { name } }`);
+        expect(read.data?.campaign).toEqual({ name: "renamed" }); // the read replica's state
       }
       const after = await graphqlReads();
       expect(after.replica - before.replica).toBe(3);
@@ -166,19 +172,24 @@ describe("primary + lagging read replica + 3 replicas behind a balancer", () => 
       await sql(pair.standbyUrl("bullseye"), "SELECT pg_wal_replay_resume()");
     }
     await waitUntil(async () => {
-      const read = await graphqlClient(balancerUrl)(`{ campaign(id: "fresh") { name } }`);
+      const read = await graphqlClient(balancerUrl)(`{ campaign(id: "renamed") { name } }`);
       return read.data?.campaign?.name === "Renamed";
     }, 5_000);
   });
 
   it("loads the index from the read replica: a direct SQL edit waits for replay", async () => {
+    await createCampaign("excluded-later", "app-excluded");
+    await standbyCaughtUp();
     await pauseReplay();
     try {
-      await sql(pair.primaryUrl("bullseye"), "INSERT INTO targeting_rule VALUES ('fresh', 'COUNTRY', 'EXCLUDE', 'US')");
+      await sql(
+        pair.primaryUrl("bullseye"),
+        "INSERT INTO targeting_rule VALUES ('excluded-later', 'COUNTRY', 'EXCLUDE', 'US')",
+      );
       // Nobody announced this version, and the replicas poll the (paused) read replica: still served.
       // Deliberate wait: "not yet served" shows only over several of the replicas' polls.
       await new Promise((r) => setTimeout(r, 1_500));
-      const stale = await fetch(`${balancerUrl}/v1/delivery?app=app&os=ios&country=US`);
+      const stale = await fetch(`${balancerUrl}/v1/delivery?app=app-excluded&os=ios&country=US`);
       expect(stale.status).toBe(200);
       await stale.arrayBuffer();
     } finally {
@@ -186,19 +197,22 @@ describe("primary + lagging read replica + 3 replicas behind a balancer", () => 
     }
     const [primary] = await sql<{ version: number }>(pair.primaryUrl("bullseye"), "SELECT version FROM change_counter");
     await waitUntil(async () => {
-      const answers = await Promise.all(replicas.map((r) => fetch(`${r.url}/v1/delivery?app=app&os=ios&country=US`)));
+      const answers = await Promise.all(
+        replicas.map((r) => fetch(`${r.url}/v1/delivery?app=app-excluded&os=ios&country=US`)),
+      );
       return answers.every((a) => a.status === 204 && Number(a.headers.get("x-index-version")) === primary?.version);
     }, 5_000);
   });
 
   it("reads the primary while the read replica is unreachable, and the read replica again once it is back", async () => {
+    await createCampaign("reachable", "app-reachable");
     await standbyProxy.cut();
     try {
       const before = await graphqlReads();
       for (let i = 0; i < 6; i++) {
-        const read = await graphqlClient(balancerUrl)(`{ campaign(id: "fresh") { id } }`);
+        const read = await graphqlClient(balancerUrl)(`{ campaign(id: "reachable") { id } }`);
         expect(read.errors).toBeUndefined();
-        expect(read.data?.campaign).toEqual({ id: "fresh" });
+        expect(read.data?.campaign).toEqual({ id: "reachable" });
       }
       const after = await graphqlReads();
       expect(after.primary - before.primary).toBe(6);
@@ -208,7 +222,7 @@ describe("primary + lagging read replica + 3 replicas behind a balancer", () => 
     }
     await waitUntil(async () => {
       const before = await graphqlReads();
-      await Promise.all(replicas.map((r) => graphqlClient(r.url)(`{ campaign(id: "fresh") { id } }`)));
+      await Promise.all(replicas.map((r) => graphqlClient(r.url)(`{ campaign(id: "reachable") { id } }`)));
       return (await graphqlReads()).replica - before.replica === 3;
     }, 10_000);
   });
