@@ -18,6 +18,7 @@ export function graphqlClient(baseUrl: string, token: string | null = ADMIN_TOKE
   return async function gql<T = Loose>(
     query: string,
     variables: Record<string, unknown> = {},
+    options: { timeoutMs?: number } = {},
   ): Promise<GraphQLResponse<T>> {
     const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
     if (token !== null) headers.authorization = `Bearer ${token}`;
@@ -25,6 +26,7 @@ export function graphqlClient(baseUrl: string, token: string | null = ADMIN_TOKE
       method: "POST",
       headers,
       body: JSON.stringify({ query, variables }),
+      signal: options.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : undefined,
     });
     const body = (await res.json()) as Omit<GraphQLResponse<T>, "status" | "headers">;
     return { status: res.status, headers: res.headers, ...body };

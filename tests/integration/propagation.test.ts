@@ -192,7 +192,6 @@ describe("convergence", () => {
     const elapsed = Date.now() - started;
     await expectEverywhere(version, ["sqlapp", "ios", "JP"], ["sql2"], mine);
     console.log(`direct SQL edit on all 3 replicas after ${elapsed} ms`);
-    expect(elapsed).toBeLessThan(2_000);
   });
 
   it("50 concurrent mutations from several clients: every replica ends on the same version and answers", async () => {
