@@ -43,6 +43,23 @@ function patch<T>(connection: T): T {
   return connection;
 }
 
+/**
+ * Timers the engine sets and never clears (timeouts of its async operations, seconds long): kept
+ * unref'd and cleared once no engine runs, so that a migrated replica leaves no timer behind.
+ */
+const engineTimers = new Set<ReturnType<typeof setTimeout>>();
+let enginesRunning = 0;
+
+function trackedSetTimeout(callback: () => void, ms: number): ReturnType<typeof setTimeout> {
+  const timer = setTimeout(() => {
+    engineTimers.delete(timer);
+    callback();
+  }, ms >>> 0);
+  timer.unref();
+  engineTimers.add(timer);
+  return timer;
+}
+
 // The wasm-bindgen glue is module-global state: instantiate once per process, then create engines.
 let wasmLoaded: Promise<void> | undefined;
 function loadWasmOnce(): Promise<void> {
@@ -50,7 +67,9 @@ function loadWasmOnce(): Promise<void> {
     const dir = path.dirname(createRequire(import.meta.url).resolve("@prisma/schema-engine-wasm/schema_engine_bg"));
     const wasm = await readFile(path.join(dir, "schema_engine_bg.wasm"));
     const { WebAssembly: Wasm } = globalThis as AnyConnection;
-    const instance = new Wasm.Instance(new Wasm.Module(wasm), { "./schema_engine_bg.js": bg });
+    const glue: Record<string, unknown> = { ...bg };
+    for (const name of Object.keys(glue)) if (name.startsWith("__wbg_setTimeout_")) glue[name] = trackedSetTimeout;
+    const instance = new Wasm.Instance(new Wasm.Module(wasm), { "./schema_engine_bg.js": glue });
     bg.__wbg_set_wasm(instance.exports);
     instance.exports.__wbindgen_start();
   })();
@@ -89,16 +108,24 @@ async function withEngine<T>(
   const log = (message: string) => {
     if (process.env.DEBUG) console.error(message);
   };
-  const engine = await bg.SchemaEngine.new(
-    { datamodels: [[SCHEMA, schema]] },
-    log,
-    bindMigrationAwareSqlAdapterFactory(new MigratePg(pool)),
-  );
+  enginesRunning++;
   try {
-    return await run(engine, pool);
+    const engine = await bg.SchemaEngine.new(
+      { datamodels: [[SCHEMA, schema]] },
+      log,
+      bindMigrationAwareSqlAdapterFactory(new MigratePg(pool)),
+    );
+    try {
+      return await run(engine, pool);
+    } finally {
+      engine.free();
+    }
   } finally {
-    engine.free();
     await pool.end();
+    if (--enginesRunning === 0) {
+      for (const timer of engineTimers) clearTimeout(timer);
+      engineTimers.clear();
+    }
   }
 }
 
