@@ -1,0 +1,54 @@
+// The order files start in: the longest first, whatever their project, so that the three workers
+// finish together instead of one running a 40 s browser file alone at the end (a clean clone has no
+// vitest cache to learn durations from). With --sequence.shuffle the order is random (seeded), so
+// the suite is also run in orders nobody chose.
+import { BaseSequencer, type TestSpecification } from "vitest/node";
+
+/** Seconds a file took on a clean-clone CI run (2 cores, three at a time): only the order matters. */
+const SECONDS: Record<string, number> = {
+  "tests/integration/dashboard-insights.test.ts": 48,
+  "tests/integration/dashboard.test.ts": 34,
+  "tests/integration/dashboard-history-keys.test.ts": 29,
+  "tests/integration/cluster.test.ts": 25,
+  "tests/integration/replica-in-process.test.ts": 24,
+  "tests/integration/dashboard-screens.test.ts": 22,
+  "tests/integration/propagation-honest.test.ts": 20,
+  "tests/integration/fuzz.test.ts": 18,
+  "tests/integration/write-contention.test.ts": 13,
+  "tests/integration/propagation.test.ts": 12,
+  "tests/integration/subscriptions.test.ts": 11,
+  "tests/integration/truncate.test.ts": 9,
+  "tests/integration/shutdown.test.ts": 9,
+};
+
+/** Deterministic shuffle (mulberry32) so that a failing order can be replayed with its seed. */
+function shuffled<T>(items: readonly T[], seed: number): T[] {
+  let state = seed >>> 0;
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
+export default class LongestFirstSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const { sequence, root } = this.ctx.config;
+    if (sequence.shuffle) return shuffled(files, sequence.seed);
+    const seconds = (file: TestSpecification) => SECONDS[file.moduleId.slice(root.length + 1)] ?? 0;
+    // Stable: files of equal weight keep vitest's order (its cache's durations when it has them).
+    const byVitest = await super.sort(files);
+    return byVitest
+      .map((file, i) => ({ file, i }))
+      .sort((a, b) => seconds(b.file) - seconds(a.file) || a.i - b.i)
+      .map(({ file }) => file);
+  }
+}
