@@ -84,6 +84,8 @@ async function withEngine<T>(
   // would make the shadow database silently be the main one (history replayed into it).
   const config = parseIntoClientConfig(databaseUrl);
   const pool = new pg.Pool({ ...config, max: 1 }); // one session, like the native engine (advisory lock)
+  // An idle client's lost connection must not crash the process: a migration's query fails on its own.
+  pool.on("error", () => undefined);
 
   class MigratePg extends PrismaPg {
     override async connect() {
@@ -94,6 +96,7 @@ async function withEngine<T>(
       const name = `prisma_migrate_shadow_db_${crypto.randomUUID()}`;
       await pool.query(`CREATE DATABASE "${name}"`);
       const shadowPool = new pg.Pool({ ...config, database: name });
+      shadowPool.on("error", () => undefined);
       const connection = patch(await new PrismaPg(shadowPool).connect());
       connection.dispose = async () => {
         await shadowPool.end();

@@ -19,7 +19,9 @@ const MIGRATIONS = readdirSync(path.resolve(import.meta.dirname, "../../prisma/m
 }).filter((d) => d.isDirectory()).length;
 
 const dataRoot = mkdtempSync(path.join(os.tmpdir(), "bullseye-in-process-"));
-const dataDir = path.join(dataRoot, "pglite");
+/** A data directory of its own for each test: each starts from no database at all. */
+let dataDirs = 0;
+const freshDataDir = () => path.join(dataRoot, `pglite-${++dataDirs}`);
 const running: Replica[] = [];
 
 afterAll(async () => {
@@ -31,7 +33,7 @@ const config = (env: Record<string, string> = {}) =>
   loadConfig({
     PORT: "0",
     HOST: "127.0.0.1",
-    EMBEDDED_DATA_DIR: dataDir,
+    EMBEDDED_DATA_DIR: freshDataDir(),
     ADMIN_TOKEN,
     SHUTDOWN_DRAIN_MS: "0",
     INDEX_POLL_MS: "200",
@@ -176,9 +178,9 @@ describe("startReplica in-process on the embedded Postgres", () => {
     resources.stop();
   }, 180_000);
 
-  it("stops in the middle of start-up (the embedded Postgres still opening), releasing everything", async () => {
+  it("stops in the middle of start-up (the embedded Postgres still being created), releasing everything", async () => {
     const resources = trackResources();
-    // Opening (or, run alone, creating) the database is not cut short: a deadline that allows for it.
+    // Creating the database is not cut short: a deadline that allows for it.
     const replica = await startReplica(config({ SHUTDOWN_TIMEOUT_MS: "60000" }), log);
     running.push(replica);
     expect((await readyz(replica.port)).status).toBe(503);
