@@ -39,16 +39,30 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
   return out;
 }
 
+/** Files that drive Chromium: two at once already keep both cores busy; four take twice as long. */
+const BROWSER = /^tests\/integration\/dashboard[^/]*\.test\.ts$/;
+
 export default class LongestFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const { sequence, root } = this.ctx.config;
     if (sequence.shuffle) return shuffled(files, sequence.seed);
-    const seconds = (file: TestSpecification) => SECONDS[file.moduleId.slice(root.length + 1)] ?? 0;
+    const name = (file: TestSpecification) => file.moduleId.slice(root.length + 1);
+    const seconds = (file: TestSpecification) => SECONDS[name(file)] ?? 0;
     // Stable: files of equal weight keep vitest's order (its cache's durations when it has them).
     const byVitest = await super.sort(files);
-    return byVitest
+    const longestFirst = byVitest
       .map((file, i) => ({ file, i }))
       .sort((a, b) => seconds(b.file) - seconds(a.file) || a.i - b.i)
       .map(({ file }) => file);
+    // One browser file, then two others, and so on: the browser files spread over the run.
+    const browser = longestFirst.filter((file) => BROWSER.test(name(file)));
+    const others = longestFirst.filter((file) => !BROWSER.test(name(file)));
+    const order: TestSpecification[] = [];
+    while (browser.length > 0 || others.length > 0) {
+      const next = browser.shift();
+      if (next) order.push(next);
+      order.push(...others.splice(0, 2));
+    }
+    return order;
   }
 }

@@ -23,6 +23,34 @@ export async function signIn(page: Page, baseUrl: string, token: string): Promis
   await page.locator("#app").waitFor({ state: "visible" });
 }
 
+/**
+ * A page signed in the way a reload finds it: with the token and role the sign-in form stores in
+ * sessionStorage (the form itself is dashboard.test.ts's subject). The page starts at once and the
+ * dashboard confirms the token with `me` meanwhile, as after any reload.
+ */
+export async function openSignedIn(
+  browser: Browser,
+  baseUrl: string,
+  token: string,
+  role: "ADMIN" | "VIEWER",
+  viewport = { width: 1366, height: 900 },
+): Promise<Page> {
+  const page = await browser.newPage({ viewport });
+  await page.addInitScript(
+    (session) => {
+      // Once per page: after a sign-out or a refused token, a reload stays signed out.
+      if (sessionStorage.getItem("test.signed-in")) return;
+      sessionStorage.setItem("test.signed-in", "1");
+      sessionStorage.setItem("bullseye.token", session.token);
+      sessionStorage.setItem("bullseye.role", session.role);
+    },
+    { token, role },
+  );
+  await page.goto(`${baseUrl}/dashboard`);
+  await page.locator("#app").waitFor({ state: "visible" });
+  return page;
+}
+
 /** The element's text, whitespace collapsed. */
 export async function text(locator: Locator): Promise<string> {
   return ((await locator.textContent()) ?? "").replace(/\s+/g, " ").trim();

@@ -135,7 +135,7 @@ describe.each(modes)("WORKERS=2 on one host $name", (mode) => {
     // The most recent worker to listen is alive (an earlier test may have killed an older one).
     process.kill(workerPids.at(-1) as number, "SIGKILL");
     await waitUntil(() => server.logs.filter((l) => (l as Loose).msg === "worker died; restarting it").length > died, {
-      timeoutMs: 5_000,
+      timeoutMs: 15_000,
       what: "the primary logs that the worker died",
     });
     await waitUntil(() => server.logs.filter((l) => (l as Loose).msg === "listening").length > listening, {

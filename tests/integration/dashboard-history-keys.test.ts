@@ -13,7 +13,7 @@ import {
   controlsOffScreen,
   horizontalOverflow,
   launchChromium,
-  signIn,
+  openSignedIn,
   text,
   waitForText,
 } from "../helpers/browser.ts";
@@ -74,11 +74,8 @@ async function campaignWithHistory(id: string, revisions: number): Promise<void>
   for (const update of updates.slice(0, revisions - 1)) await ok(UPDATE, { id, ...update });
 }
 
-async function openPage(token = ADMIN_TOKEN, width = 1366, height = 900): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width, height } });
-  await signIn(page, server.url, token);
-  return page;
-}
+const openPage = (token = ADMIN_TOKEN, width = 1366, height = 900): Promise<Page> =>
+  openSignedIn(browser, server.url, token, token === VIEWER_TOKEN ? "VIEWER" : "ADMIN", { width, height });
 
 async function openCampaign(page: Page, id: string): Promise<void> {
   await page.goto(`${server.url}/dashboard#/campaign/${id}`);

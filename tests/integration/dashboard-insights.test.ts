@@ -11,7 +11,7 @@ import {
   controlsOffScreen,
   horizontalOverflow,
   launchChromium,
-  signIn,
+  openSignedIn,
   text,
   waitForText,
 } from "../helpers/browser.ts";
@@ -78,11 +78,8 @@ afterAll(async () => {
   await database?.drop();
 });
 
-async function openPage(token = ADMIN_TOKEN, width = 1366, height = 900, on = server): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width, height } });
-  await signIn(page, on.url, token);
-  return page;
-}
+const openPage = (token = ADMIN_TOKEN, width = 1366, height = 900, on = server): Promise<Page> =>
+  openSignedIn(browser, on.url, token, token === VIEWER_TOKEN ? "VIEWER" : "ADMIN", { width, height });
 
 async function openCampaign(page: Page, id: string, on = server): Promise<void> {
   await page.goto(`${on.url}/dashboard#/campaign/${id}`);

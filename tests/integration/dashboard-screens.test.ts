@@ -14,7 +14,7 @@ import {
   controlsOffScreen,
   horizontalOverflow,
   launchChromium,
-  signIn,
+  openSignedIn,
   text,
   waitForText,
 } from "../helpers/browser.ts";
@@ -84,8 +84,7 @@ async function firstPageCount(): Promise<string> {
 }
 
 async function openPage(width: number, height: number): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width, height } });
-  await signIn(page, server.url, ADMIN_TOKEN);
+  const page = await openSignedIn(browser, server.url, ADMIN_TOKEN, "ADMIN", { width, height });
   await page.locator("#campaign-rows .crow").first().waitFor();
   return page;
 }

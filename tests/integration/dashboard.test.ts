@@ -7,7 +7,7 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, signIn, text, waitForText } from "../helpers/browser.ts";
+import { launchChromium, openSignedIn, signIn, text, waitForText } from "../helpers/browser.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { ADMIN_TOKEN, deliver, graphqlClient, VIEWER_TOKEN } from "../helpers/graphql.ts";
 import { SHARED_REDIS_URL, uniquePrefix } from "../helpers/redis.ts";
@@ -66,11 +66,7 @@ async function seed(...campaigns: ReturnType<typeof campaign>[]) {
 const total = async () => (await graphqlClient(server.url)(COUNT)).data?.campaignsPage.totalCount as number;
 
 /** A page of its own for each test, signed in as the admin. */
-async function openPage(): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
-  await signIn(page, server.url, ADMIN_TOKEN);
-  return page;
-}
+const openPage = (): Promise<Page> => openSignedIn(browser, server.url, ADMIN_TOKEN, "ADMIN");
 
 const row = (page: Page, cid: string) => page.locator(`#campaign-rows [data-cid="${cid}"]`);
 const feedRow = (page: Page, cid: string) => page.locator(`#feed li[data-campaign="${cid}"]`);
