@@ -30,7 +30,9 @@ export function spawnServer(script: string, env: Record<string, string>): Promis
   if (script === "src/index.ts") {
     if (!built) execFileSync(process.execPath, ["scripts/ensure-build.mjs"], { cwd: ROOT, stdio: "inherit" });
     built = true;
-    args = ["dist/src/index.js"];
+    // BENCH_CPU_PROF=<dir>: each replica writes a CPU profile there when it exits.
+    const profileDir = process.env.BENCH_CPU_PROF;
+    args = [...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), "dist/src/index.js"];
   }
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
