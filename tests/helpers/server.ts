@@ -12,6 +12,7 @@ import { pino } from "pino";
 import { loadConfig } from "../../src/config.ts";
 import type { Logger } from "../../src/logger.ts";
 import { startReplica } from "../../src/runtime/start.ts";
+import { graphqlClient } from "./graphql.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
@@ -97,6 +98,22 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     });
   }
   return server;
+}
+
+/**
+ * In-process replicas sharing `env`, one per id, returned once the first lists every one of them as
+ * live (each has heard of the others: a mutation through one waits for all to confirm it).
+ */
+export async function startReplicas(ids: string[], env: Record<string, string | undefined>): Promise<RunningServer[]> {
+  const servers = await Promise.all(ids.map((id) => startServer({ env: { ...env, REPLICA_ID: id } })));
+  const listed = async () =>
+    ((await graphqlClient(servers[0]!.url)("{ indexStatus { replicas { id } } }")).data?.indexStatus.replicas ??
+      []) as { id: string }[];
+  await waitUntil(async () => (await listed()).length === ids.length, {
+    timeoutMs: 10_000,
+    what: `${ids.join(", ")} listed as live replicas`,
+  });
+  return servers;
 }
 
 export async function startServerProcess(options: ProcessOptions = {}): Promise<ChildServer> {

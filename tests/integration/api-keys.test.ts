@@ -12,7 +12,7 @@ import { createLogger } from "../../src/logger.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { ADMIN_TOKEN, codes, graphqlClient, type Loose, VIEWER_TOKEN } from "../helpers/graphql.ts";
 import { type PrivateRedis, startPrivateRedis } from "../helpers/redis.ts";
-import { type RunningServer, startServer, waitUntil } from "../helpers/server.ts";
+import { type RunningServer, startReplicas } from "../helpers/server.ts";
 import { subscribeSse, subscribeWs } from "../helpers/subscribe.ts";
 
 let database: TestDatabase;
@@ -64,14 +64,7 @@ beforeAll(async () => {
     LOG_LEVEL: "debug",
     LOG_SQL: "true",
   };
-  [A, B] = await Promise.all([
-    startServer({ env: { ...env, REPLICA_ID: "A" } }),
-    startServer({ env: { ...env, REPLICA_ID: "B" } }),
-  ]);
-  await waitUntil(async () => {
-    const res = await graphqlClient(A.url)("{ indexStatus { replicas { id } } }");
-    return res.data?.indexStatus.replicas.length === 2;
-  }, 10_000);
+  [A, B] = (await startReplicas(["A", "B"], env)) as [RunningServer, RunningServer];
 });
 
 afterAll(async () => {

@@ -10,7 +10,7 @@ import { pruneHistory } from "../../src/store/history-retention.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { ADMIN_TOKEN, codes, deliver, graphqlClient, type Loose, VIEWER_TOKEN } from "../helpers/graphql.ts";
 import { SHARED_REDIS_URL, uniquePrefix } from "../helpers/redis.ts";
-import { type RunningServer, startServer, waitUntil } from "../helpers/server.ts";
+import { type RunningServer, startReplicas } from "../helpers/server.ts";
 import { subscribeSse, subscribeWs } from "../helpers/subscribe.ts";
 
 let database: TestDatabase;
@@ -83,14 +83,7 @@ beforeAll(async () => {
     VIEWER_TOKEN,
     PROPAGATION_TIMEOUT_MS: "3000",
   };
-  [A, B] = await Promise.all([
-    startServer({ env: { ...env, REPLICA_ID: "A" } }),
-    startServer({ env: { ...env, REPLICA_ID: "B" } }),
-  ]);
-  await waitUntil(async () => {
-    const res = await graphqlClient(A.url)("{ indexStatus { replicas { id } } }");
-    return res.data?.indexStatus.replicas.length === 2;
-  }, 10_000);
+  [A, B] = (await startReplicas(["A", "B"], env)) as [RunningServer, RunningServer];
 });
 
 afterAll(async () => {

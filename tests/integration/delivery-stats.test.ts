@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { ADMIN_TOKEN, deliver, graphqlClient, type Loose } from "../helpers/graphql.ts";
 import { type PrivateRedis, SHARED_REDIS_URL, startPrivateRedis, uniquePrefix } from "../helpers/redis.ts";
-import { type RunningServer, startServer, waitUntil } from "../helpers/server.ts";
+import { type RunningServer, startReplicas, startServer, waitUntil } from "../helpers/server.ts";
 
 const IMPORT = `mutation($campaigns: [CreateCampaignInput!]!) { importCampaigns(campaigns: $campaigns) { version propagated } }`;
 const STATS = `query($first: Int) { campaigns(first: $first) { id stats { servedLastMinute servedLastHour series(minutes: 5) } } }`;
@@ -31,7 +31,7 @@ describe("two replicas sharing Redis", () => {
       ADMIN_TOKEN,
       PROPAGATION_TIMEOUT_MS: "3000",
     };
-    replicas = await Promise.all(["A", "B"].map((id) => startServer({ env: { ...env, REPLICA_ID: id } })));
+    replicas = await startReplicas(["A", "B"], env);
   });
 
   afterAll(async () => {

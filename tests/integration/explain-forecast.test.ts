@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { ADMIN_TOKEN, codes, deliver, graphqlClient, type Loose } from "../helpers/graphql.ts";
 import { SHARED_REDIS_URL, uniquePrefix } from "../helpers/redis.ts";
-import { type RunningServer, startServer } from "../helpers/server.ts";
+import { type RunningServer, startReplicas } from "../helpers/server.ts";
 
 const IMPORT = `mutation($campaigns: [CreateCampaignInput!]!) { importCampaigns(campaigns: $campaigns) { version propagated } }`;
 const EXPLAIN = `query($app: String!, $os: String!, $country: String!, $ids: [ID!], $first: Int, $after: String) {
@@ -36,7 +36,7 @@ describe("explanations and forecasts", () => {
       ADMIN_TOKEN,
       PROPAGATION_TIMEOUT_MS: "5000",
     };
-    replicas = await Promise.all(["A", "B"].map((id) => startServer({ env: { ...env, REPLICA_ID: id } })));
+    replicas = await startReplicas(["A", "B"], env);
     const gql = graphqlClient(replicas[0]!.url);
     const imported = await gql(IMPORT, {
       campaigns: [
