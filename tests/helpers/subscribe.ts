@@ -66,19 +66,21 @@ export class Subscription<T = Loose> {
 /** Subscribes over SSE; resolves once the response headers arrived (the subscription is open). */
 export async function subscribeSse<T = Loose>(
   baseUrl: string,
-  token: string,
+  token: string | null,
   query: string,
   variables: Loose = {},
-): Promise<Subscription<T> & { status: number }> {
+): Promise<Subscription<T> & { status: number; contentType: string | null }> {
   const abort = new AbortController();
   let reading: Promise<void> = Promise.resolve();
   const subscription = new Subscription<T>(async () => {
     abort.abort();
     await reading;
   });
+  const headers: Record<string, string> = { "content-type": "application/json", accept: "text/event-stream" };
+  if (token !== null) headers.authorization = `Bearer ${token}`;
   const res = await fetch(`${baseUrl}/graphql`, {
     method: "POST",
-    headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${token}` },
+    headers,
     body: JSON.stringify({ query, variables }),
     signal: abort.signal,
   });
@@ -86,7 +88,7 @@ export async function subscribeSse<T = Loose>(
     let event = "message";
     const data: string[] = [];
     for (const line of block.split("\n")) {
-      if (line.startsWith(":")) continue;
+      if (line.startsWith(":")) continue; // keep-alive comment
       const colon = line.indexOf(":");
       const field = colon === -1 ? line : line.slice(0, colon);
       const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
@@ -123,24 +125,35 @@ export async function subscribeSse<T = Loose>(
       subscription.end(abort.signal.aborted ? undefined : error);
     }
   })();
-  return Object.assign(subscription, { status: res.status });
+  return Object.assign(subscription, { status: res.status, contentType: res.headers.get("content-type") });
 }
 
-/** Subscribes over WebSocket (graphql-ws), the token in connection_init. */
+/**
+ * Subscribes over WebSocket (graphql-ws): the token in connection_init's payload, or (`tokenIn:
+ * "header"`) in the upgrade request's Authorization header; `connectionParams` replaces the payload.
+ */
 export function subscribeWs<T = Loose>(
   baseUrl: string,
-  token: string,
+  token: string | null,
   query: string,
   variables: Loose = {},
+  options: { tokenIn?: "connectionParams" | "header"; connectionParams?: Loose } = {},
 ): Subscription<T> & { socketClosed: Promise<{ code: number }> } {
   let closed: (event: { code: number }) => void = () => {};
   const socketClosed = new Promise<{ code: number }>((resolve) => {
     closed = resolve;
   });
+  const authorization = token === null ? undefined : `Bearer ${token}`;
+  const viaHeader = options.tokenIn === "header";
+  class HeaderWebSocket extends WebSocket {
+    constructor(address: string, protocols?: string | string[]) {
+      super(address, protocols, { headers: authorization ? { authorization } : {} });
+    }
+  }
   const client = createClient({
     url: `${baseUrl.replace(/^http/, "ws")}/graphql`,
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${token}` },
+    webSocketImpl: viaHeader ? HeaderWebSocket : WebSocket,
+    connectionParams: options.connectionParams ?? (authorization && !viaHeader ? { authorization } : {}),
     retryAttempts: 0,
     lazy: true,
     on: { closed: (event) => closed(event as { code: number }) },
@@ -159,6 +172,7 @@ export function subscribeWs<T = Loose>(
         if (value) subscription.push(value);
       },
       error: (error) => {
+        // graphql-ws hands GraphQL errors over as an array; anything else is a transport failure.
         if (Array.isArray(error)) {
           subscription.error(error as Loose[]);
           subscription.end();

@@ -2,13 +2,12 @@
 // sharing Postgres and Redis: replay after sinceVersion hands over to live with no gap and no
 // duplicate while writes keep coming, across replicas, through a Redis outage; auth; and a closed
 // subscription stops reading the log.
-import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import WebSocket from "ws";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { ADMIN_TOKEN, graphqlClient, type Loose, VIEWER_TOKEN } from "../helpers/graphql.ts";
 import { type PrivateRedis, SHARED_REDIS_URL, startPrivateRedis, uniquePrefix } from "../helpers/redis.ts";
 import { type RunningServer, startServer } from "../helpers/server.ts";
+import { subscribeSse as openSse, subscribeWs as openWs, type Subscription } from "../helpers/subscribe.ts";
 
 const SUBSCRIPTION = `subscription($since: Int) {
   ruleChanges(sinceVersion: $since) { version kind campaignId categoryId at } }`;
@@ -108,132 +107,19 @@ async function writeLoop(via: RunningServer, count: number, onProgress?: (done: 
 // ---------------------------------------------------------------------------------------------------
 // Subscribers: one shape for SSE and WebSocket.
 
-class Feed {
-  readonly changes: RuleChange[] = [];
-  readonly errors: Loose[] = [];
-  /** SSE only: the HTTP status of the subscription response. */
-  status?: number;
-  ended = false;
-  /** The server ended the stream itself: SSE `complete`, graphql-ws `complete`. */
-  completed = false;
-  failure?: unknown;
-  private readonly waiters = new Set<() => void>();
-
-  constructor(private readonly onClose: () => Promise<void> | void) {}
-
-  push(change: RuleChange) {
-    this.changes.push(change);
-    this.wake();
-  }
-
-  error(errors: Loose[]) {
-    this.errors.push(...errors);
-    this.wake();
-  }
-
-  end(failure?: unknown) {
-    if (failure !== undefined) this.failure = failure;
-    this.ended = true;
-    this.wake();
-  }
-
-  private wake() {
-    for (const waiter of this.waiters) waiter();
-  }
-
-  /** Resolves once `done()` holds; rejects after `timeoutMs` with what was received so far. */
-  until(done: (feed: Feed) => boolean, what: string, timeoutMs = EVENT_TIMEOUT_MS): Promise<void> {
-    if (done(this)) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!done(this)) return;
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(check);
-        const last = this.changes.at(-1)?.version;
-        reject(
-          new Error(
-            `timed out waiting for ${what}: ${this.changes.length} changes (last version ${last}), errors ${JSON.stringify(this.errors)}, ended ${this.ended}, failure ${String(this.failure)}`,
-          ),
-        );
-      }, timeoutMs);
-      this.waiters.add(check);
-    });
-  }
-
-  /** Resolves once a change with version ≥ `version` arrived. */
-  reach(version: number, timeoutMs?: number) {
-    return this.until((f) => (f.changes.at(-1)?.version ?? 0) >= version, `version ${version}`, timeoutMs);
-  }
-
-  close() {
-    return this.onClose();
-  }
-}
+type Feed = Subscription<RuleChange> & { status?: number };
 
 const feeds: Feed[] = [];
 
-/** GraphQL over SSE, parsed by hand from a streaming fetch. Resolves once the response headers arrived. */
+/** Resolves once a change with version ≥ `version` arrived. */
+const reach = (feed: Feed, version: number, timeoutMs = EVENT_TIMEOUT_MS) =>
+  feed.until((f) => (f.data.at(-1)?.version ?? 0) >= version, `version ${version}`, timeoutMs);
+
+/** GraphQL over SSE (tests/helpers/subscribe.ts); resolves once the response headers arrived. */
 async function subscribeSse(server: RunningServer, token: string | null, since?: number): Promise<Feed> {
-  const abort = new AbortController();
-  let reading: Promise<void> = Promise.resolve();
-  const feed = new Feed(async () => {
-    abort.abort();
-    await reading;
-  });
+  const feed = await openSse<RuleChange>(server.url, token, SUBSCRIPTION, since === undefined ? {} : { since });
   feeds.push(feed);
-  const headers: Record<string, string> = { "content-type": "application/json", accept: "text/event-stream" };
-  if (token !== null) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(`${server.url}/graphql`, {
-    method: "POST",
-    headers,
-    body: JSON.stringify({ query: SUBSCRIPTION, variables: since === undefined ? {} : { since } }),
-    signal: abort.signal,
-  });
-  feed.status = res.status;
-  expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
-  const onEvent = (block: string) => {
-    let event = "message";
-    const data: string[] = [];
-    for (const line of block.split("\n")) {
-      if (line.startsWith(":")) continue; // keep-alive comment
-      const colon = line.indexOf(":");
-      const field = colon === -1 ? line : line.slice(0, colon);
-      const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
-      if (field === "event") event = value;
-      else if (field === "data") data.push(value);
-    }
-    if (event === "complete") {
-      feed.completed = true;
-      return feed.end();
-    }
-    if (event !== "next") return;
-    const payload = JSON.parse(data.join("\n")) as { data?: { ruleChanges?: RuleChange }; errors?: Loose[] };
-    if (payload.errors) feed.error(payload.errors);
-    if (payload.data?.ruleChanges) feed.push(payload.data.ruleChanges);
-  };
-  reading = (async () => {
-    const reader = res.body!.getReader();
-    const decoder = new TextDecoder();
-    let buffer = "";
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, "\n");
-        for (let end = buffer.indexOf("\n\n"); end !== -1; end = buffer.indexOf("\n\n")) {
-          onEvent(buffer.slice(0, end));
-          buffer = buffer.slice(end + 2);
-        }
-      }
-      feed.end();
-    } catch (error) {
-      feed.end(abort.signal.aborted ? undefined : error);
-    }
-  })();
+  expect(feed.contentType).toMatch(/^text\/event-stream/);
   return feed;
 }
 
@@ -244,46 +130,9 @@ function subscribeWs(
   since?: number,
   options: { tokenIn?: "connectionParams" | "header"; connectionParams?: Loose; query?: string } = {},
 ): Feed {
-  const authorization = token === null ? undefined : `Bearer ${token}`;
-  const viaHeader = options.tokenIn === "header";
-  class HeaderWebSocket extends WebSocket {
-    constructor(address: string, protocols?: string | string[]) {
-      super(address, protocols, { headers: authorization ? { authorization } : {} });
-    }
-  }
-  const client = createClient({
-    url: `${server.url.replace(/^http/, "ws")}/graphql`,
-    webSocketImpl: viaHeader ? HeaderWebSocket : WebSocket,
-    connectionParams: options.connectionParams ?? (authorization && !viaHeader ? { authorization } : {}),
-    retryAttempts: 0,
-    lazy: true,
-  });
-  let unsubscribe = () => {};
-  const feed = new Feed(async () => {
-    unsubscribe();
-    await client.dispose();
-  });
+  const variables = since === undefined ? {} : { since };
+  const feed = openWs<RuleChange>(server.url, token, options.query ?? SUBSCRIPTION, variables, options);
   feeds.push(feed);
-  unsubscribe = client.subscribe<{ ruleChanges: RuleChange }>(
-    { query: options.query ?? SUBSCRIPTION, variables: since === undefined ? {} : { since } },
-    {
-      next: (result) => {
-        if (result.errors) feed.error([...result.errors] as Loose[]);
-        if (result.data?.ruleChanges) feed.push(result.data.ruleChanges);
-      },
-      error: (error) => {
-        // graphql-ws hands GraphQL errors over as an array; anything else is a transport failure.
-        if (Array.isArray(error)) {
-          feed.error(error as Loose[]);
-          feed.end();
-        } else feed.end(error);
-      },
-      complete: () => {
-        feed.completed = true;
-        feed.end();
-      },
-    },
-  );
   return feed;
 }
 
@@ -298,11 +147,11 @@ const transports = {
  */
 async function expectExactlyTheLog(feed: Feed, since: number, writeVia: RunningServer) {
   const sentinel = await createCampaign(writeVia, "sentinel");
-  await feed.reach(sentinel);
+  await reach(feed, sentinel);
   expect(feed.errors).toEqual([]);
-  expect(seen(feed.changes)).toEqual(await logAfter(since, sentinel));
-  expect(feed.changes.at(-1)?.version).toBe(sentinel);
-  for (const change of feed.changes) expect(Number.isNaN(Date.parse(change.at))).toBe(false);
+  expect(seen(feed.data)).toEqual(await logAfter(since, sentinel));
+  expect(feed.data.at(-1)?.version).toBe(sentinel);
+  for (const change of feed.data) expect(Number.isNaN(Date.parse(change.at))).toBe(false);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -335,10 +184,10 @@ describe.each(["sse", "ws"] as const)("ruleChanges over %s", (transport) => {
     });
     const feed = await subscribed!;
     const last = await latestVersion();
-    await feed.reach(last);
+    await reach(feed, last);
     await writeLoop(A, 5); // and keep going after the replay caught up
     await expectExactlyTheLog(feed, since, A);
-    expect(feed.changes[0]?.version).toBe(since + 1);
+    expect(feed.data[0]?.version).toBe(since + 1);
     await feed.close();
   });
 
@@ -364,8 +213,8 @@ describe.each(["sse", "ws"] as const)("ruleChanges over %s", (transport) => {
       let first: number | undefined;
       for (let i = 0; i < 20 && first === undefined; i++) {
         await createCampaign(A, "probe");
-        await feed.until((f) => f.changes.length > 0, "a first change", 300).catch(() => undefined);
-        first = feed.changes[0]?.version;
+        await feed.until((f) => f.data.length > 0, "a first change", 300).catch(() => undefined);
+        first = feed.data[0]?.version;
       }
       expect(first).toBeGreaterThan(before);
       await expectExactlyTheLog(feed, first! - 1, A);
@@ -384,7 +233,7 @@ describe("authentication", () => {
     expect(feed.status).toBe(401);
     expect(feed.errors.map((e) => e.extensions?.code)).toEqual(["UNAUTHENTICATED"]);
     expect(feed.errors[0]?.extensions?.http).toBeUndefined();
-    expect(feed.changes).toEqual([]);
+    expect(feed.data).toEqual([]);
   });
 
   it.each([
@@ -398,7 +247,7 @@ describe("authentication", () => {
       const feed = subscribeWs(A, token, 0, { tokenIn });
       await feed.until((f) => f.ended, "the socket to close");
       expect((feed.failure as { code?: number } | undefined)?.code).toBe(4401);
-      expect(feed.changes).toEqual([]);
+      expect(feed.data).toEqual([]);
       await feed.close();
     },
   );
@@ -414,7 +263,7 @@ describe("authentication", () => {
     const since = (await latestVersion()) - 1;
     const feeds = [await subscribeSse(A, VIEWER_TOKEN, since), subscribeWs(A, VIEWER_TOKEN, since)];
     for (const feed of feeds) {
-      await feed.reach(since + 1);
+      await reach(feed, since + 1);
       expect(feed.errors).toEqual([]);
       expect(feed.status ?? 200).toBe(200);
     }
@@ -436,7 +285,7 @@ describe("authentication", () => {
     for (const feed of [sse, ws]) {
       await feed.until((f) => f.ended, "the subscription to fail");
       expect(feed.errors.map((e) => e.extensions?.code)).toEqual(["BAD_USER_INPUT"]);
-      expect(feed.changes).toEqual([]);
+      expect(feed.data).toEqual([]);
     }
     await ws.close();
   });
@@ -447,7 +296,7 @@ describe("a closed subscription", () => {
     const since = (await latestVersion()) - 1;
     const sse = await subscribeSse(B, ADMIN_TOKEN, since);
     const ws = subscribeWs(B, ADMIN_TOKEN, since);
-    await Promise.all([sse.reach(since + 1), ws.reach(since + 1)]);
+    await Promise.all([reach(sse, since + 1), reach(ws, since + 1)]);
     // Both are now idle, re-reading the log every second; closing must end that at once.
     await Promise.all([sse.close(), ws.close()]);
     const logReads = () =>
@@ -483,7 +332,7 @@ describe("with the subscriber's replica cut off from Redis", () => {
     const ws = subscribeWs(D, ADMIN_TOKEN, since);
     await writeLoop(C, 3);
     const up = await latestVersion();
-    await Promise.all([sse.reach(up), ws.reach(up)]);
+    await Promise.all([reach(sse, up), reach(ws, up)]);
 
     await redis.stop();
     try {
@@ -492,7 +341,7 @@ describe("with the subscriber's replica cut off from Redis", () => {
       // An import's version has many items, streamed one by one: wait for all of them.
       const expected = await logAfter(since, down);
       for (const feed of [sse, ws]) {
-        await expect.poll(() => seen(feed.changes), { message: `every item up to v${down}` }).toEqual(expected);
+        await expect.poll(() => seen(feed.data), { message: `every item up to v${down}` }).toEqual(expected);
       }
     } finally {
       await redis.start();
@@ -512,7 +361,7 @@ describe("on SIGTERM", () => {
     const ws = subscribeWs(E, ADMIN_TOKEN, since);
     await writeLoop(A, 1);
     const written = await latestVersion();
-    await Promise.all([sse.reach(written), ws.reach(written)]);
+    await Promise.all([reach(sse, written), reach(ws, written)]);
 
     const exitCode = E.stop("SIGTERM");
     await Promise.all([sse.until((f) => f.ended, "SSE end"), ws.until((f) => f.ended, "WebSocket end")]);
