@@ -54,14 +54,14 @@ export default class LongestFirstSequencer extends BaseSequencer {
       .map((file, i) => ({ file, i }))
       .sort((a, b) => seconds(b.file) - seconds(a.file) || a.i - b.i)
       .map(({ file }) => file);
-    // One browser file, then two others, and so on: the browser files spread over the run.
+    // A browser file, then another file, and so on: about two browsers at a time, all started early.
     const browser = longestFirst.filter((file) => BROWSER.test(name(file)));
     const others = longestFirst.filter((file) => !BROWSER.test(name(file)));
     const order: TestSpecification[] = [];
     while (browser.length > 0 || others.length > 0) {
       const next = browser.shift();
       if (next) order.push(next);
-      order.push(...others.splice(0, 2));
+      order.push(...others.splice(0, 1));
     }
     return order;
   }
