@@ -93,6 +93,20 @@ describe("one change-log tail per replica", () => {
       })
       .toBe(SUBSCRIBERS);
 
+    // A replay hands over to the live tail after its last event reached the client (one more read,
+    // and its log line comes through the child's stdout later still): idle starts once reads stop.
+    let previous = -1;
+    await expect
+      .poll(
+        () => {
+          const now = logReads();
+          const settled = now === previous;
+          previous = now;
+          return settled;
+        },
+        { message: "no log read over 500 ms after the replays", interval: 500, timeout: 15_000 },
+      )
+      .toBe(true);
     // Idle: no change, no read of the log, however many subscribers wait.
     const idleFrom = logReads();
     const pgBefore = await commits();
