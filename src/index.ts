@@ -76,7 +76,8 @@ if (config.WORKERS > 1 && !isWorker) {
 }
 
 async function runReplica(): Promise<void> {
-  const replica = await startReplica(config, log).catch((error: unknown) => {
+  const restartedWorker = isWorker && process.env.BULLSEYE_WORKER_RESTART === "1";
+  const replica = await startReplica(config, log, { listenOnceLoaded: restartedWorker }).catch((error: unknown) => {
     log.fatal({ err: error }, "cannot start");
     process.exit(1);
   });

@@ -34,11 +34,13 @@ export async function runPrimary(config: Config, log: Logger): Promise<Primary> 
     process.exit(code);
   };
 
-  const fork = (slot: number) => {
+  /** `restart`: its siblings serve meanwhile, so it takes connections only once its index is loaded. */
+  const fork = (slot: number, restart = false) => {
     const worker = cluster.fork({
       ...databaseEnv,
       REPLICA_ID: `${config.REPLICA_ID}/w${slot}`,
       BULLSEYE_WORKER: String(slot),
+      ...(restart ? { BULLSEYE_WORKER_RESTART: "1" } : {}),
     });
     slots.set(worker, slot);
     worker.on("message", (message: unknown) => {
@@ -58,7 +60,7 @@ export async function runPrimary(config: Config, log: Logger): Promise<Primary> 
       return;
     }
     log.error({ slot, code, signal }, "worker died; restarting it");
-    if (slot !== undefined) setTimeout(() => fork(slot), RESTART_DELAY_MS);
+    if (slot !== undefined) setTimeout(() => fork(slot, true), RESTART_DELAY_MS);
   });
 
   const stop = (fields: Record<string, unknown>, code: number) => {

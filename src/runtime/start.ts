@@ -27,7 +27,16 @@ export interface Replica {
   stop(): Promise<void>;
 }
 
-export async function startReplica(config: Config, log: Logger): Promise<Replica> {
+export interface StartOptions {
+  /**
+   * Open the port only once the index is loaded, not at once. For a cluster worker restarted while its
+   * siblings serve: the port is shared, so listening early would hand it connections it can only
+   * answer 503; its siblings answer meanwhile. (A first start listens at once: /readyz says the phase.)
+   */
+  listenOnceLoaded?: boolean;
+}
+
+export async function startReplica(config: Config, log: Logger, options: StartOptions = {}): Promise<Replica> {
   const readiness = new ReplicaReadiness(
     config.DATABASE_URL ? redactUrl(config.DATABASE_URL) : "the embedded database",
   );
@@ -73,12 +82,16 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
       },
     },
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(config.PORT, config.HOST, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  log.info({ port, host: config.HOST, replica: config.REPLICA_ID }, "listening");
+  const listen = async (): Promise<number> => {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.PORT, config.HOST, () => resolve());
+    });
+    const port = (server.address() as AddressInfo).port;
+    log.info({ port, host: config.HOST, replica: config.REPLICA_ID }, "listening");
+    return port;
+  };
+  let port = options.listenOnceLoaded ? config.PORT : await listen();
 
   let loading: Promise<void> = Promise.resolve();
   const started = (async () => {
@@ -134,6 +147,11 @@ export async function startReplica(config: Config, log: Logger): Promise<Replica
       else await database?.close();
     },
   });
+  if (options.listenOnceLoaded) {
+    await started;
+    await loading;
+    if (!stopping.signal.aborted) port = await listen();
+  }
   return { port, started, stop };
 }
 

@@ -132,6 +132,16 @@ describe.each(modes)("WORKERS=2 on one host $name", (mode) => {
       .map((l) => (l as Loose).pid as number)
       .filter(Boolean);
     expect(workerPids.length).toBeGreaterThanOrEqual(2);
+    // Devices keep asking throughout: the surviving worker answers, and the new one takes connections
+    // only once its index is loaded (the port is shared: listening earlier would answer them 503).
+    const statuses: number[] = [];
+    let asking = true;
+    const devices = (async () => {
+      while (asking) {
+        const answer = await deliver(server.url, "app", "ios", "US").catch(() => null);
+        if (answer) statuses.push(answer.status);
+      }
+    })();
     // The most recent worker to listen is alive (an earlier test may have killed an older one).
     process.kill(workerPids.at(-1) as number, "SIGKILL");
     await waitUntil(() => server.logs.filter((l) => (l as Loose).msg === "worker died; restarting it").length > died, {
@@ -145,6 +155,13 @@ describe.each(modes)("WORKERS=2 on one host $name", (mode) => {
     expect(server.process.exitCode).toBeNull();
     // The new worker loads the index (with the write made before the kill) before it answers.
     await waitServing();
+    asking = false;
+    await devices;
+    expect(statuses.length).toBeGreaterThan(0);
+    expect(
+      statuses.filter((status) => status === 503),
+      "deliveries answered 503 during the restart",
+    ).toEqual([]);
     for (let i = 0; i < 8; i++)
       expect((await deliver(server.url, "app", "ios", "US")).cids).toContain("before-the-kill");
     // Until the killed worker's last report expires, a write cannot be confirmed by it: the host
