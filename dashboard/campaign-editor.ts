@@ -318,28 +318,9 @@ export function campaignEditor(session: Session, options: EditorOptions): Editor
     try {
       let result: CampaignChange;
       if (creating || !base) {
-        const {
-          id: newId,
-          name: n,
-          imageUrl: img,
-          cta: c,
-          status: s,
-          priority: p,
-          startsAt: from,
-          endsAt: to,
-          targeting,
-        } = d;
-        const input = {
-          id: newId,
-          name: n,
-          imageUrl: img,
-          cta: c,
-          status: s,
-          priority: p,
-          startsAt: from,
-          endsAt: to,
-          targeting,
-        };
+        // CreateCampaignInput: the draft without what only the page keeps (the typed priority, the
+        // revision and time of a state it did not load).
+        const { priorityText: _typed, revision: _revision, updatedAt: _updatedAt, ...input } = d;
         result = (await session.api.query<{ createCampaign: CampaignChange }>(CREATE, { input })).createCampaign;
       } else {
         const input = changes(base, d);
