@@ -1,7 +1,8 @@
-// The order files start in: the longest first, whatever their project, so that the three workers
+// The order files start in: the longest first, whatever their project, so that the workers
 // finish together instead of one running a 40 s browser file alone at the end (a clean clone has no
 // vitest cache to learn durations from). With --sequence.shuffle the order is random (seeded), so
 // the suite is also run in orders nobody chose.
+import { shuffle } from "@vitest/utils/helpers";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 /** Seconds a file took on a clean-clone CI run (2 cores, three at a time): only the order matters. */
@@ -21,31 +22,14 @@ const SECONDS: Record<string, number> = {
   "tests/integration/shutdown.test.ts": 9,
 };
 
-/** Deterministic shuffle (mulberry32) so that a failing order can be replayed with its seed. */
-function shuffled<T>(items: readonly T[], seed: number): T[] {
-  let state = seed >>> 0;
-  const random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
-  }
-  return out;
-}
-
 /** Files that drive Chromium: two at once already keep both cores busy; four take twice as long. */
 const BROWSER = /^tests\/integration\/dashboard[^/]*\.test\.ts$/;
 
 export default class LongestFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const { sequence, root } = this.ctx.config;
-    if (sequence.shuffle) return shuffled(files, sequence.seed);
+    // vitest's own seeded shuffle (what its RandomSequencer does): a failing order replays with its seed.
+    if (sequence.shuffle) return shuffle([...files], sequence.seed);
     const name = (file: TestSpecification) => file.moduleId.slice(root.length + 1);
     const seconds = (file: TestSpecification) => SECONDS[name(file)] ?? 0;
     // Stable: files of equal weight keep vitest's order (its cache's durations when it has them).

@@ -4,6 +4,7 @@
 // delivery path uses, so a rule written "Canada" is stored as "CA" and matches a device sending "ca".
 import { z } from "zod";
 import { normalizeApp, normalizeCountry, normalizeOs, SLUG } from "../delivery/normalize.ts";
+import { runInSlices, type Steps } from "../delivery/steps.ts";
 import type { CampaignStatus } from "../generated/prisma/enums.ts";
 import type { CampaignRow, RuleRow } from "../store/campaign-writes.ts";
 import { badUserInput, type FieldErrors } from "./errors.ts";
@@ -220,10 +221,12 @@ export function validateUpdateCampaign(rawId: string, input: unknown): { id: str
   return { id: id as string, patch: { ...rest, rules, expectedRevision: expectedRevision ?? undefined } };
 }
 
-/** Campaigns validated between two yields to the event loop: an import of 20,000 never holds it for long. */
-const IMPORT_SLICE = 100;
+/** Validated in time slices (steps.ts): an import of 20,000 campaigns never holds the event loop for long. */
+export function validateImport(campaigns: readonly unknown[]): Promise<CampaignData[]> {
+  return runInSlices(importSteps(campaigns));
+}
 
-export async function validateImport(campaigns: readonly unknown[]): Promise<CampaignData[]> {
+function* importSteps(campaigns: readonly unknown[]): Steps<CampaignData[]> {
   const fields: FieldErrors = {};
   if (campaigns.length === 0) fields.campaigns = "must hold at least one campaign";
   if (campaigns.length > MAX_IMPORT_CAMPAIGNS) {
@@ -233,7 +236,7 @@ export async function validateImport(campaigns: readonly unknown[]): Promise<Cam
   const data: CampaignData[] = [];
   const seen = new Map<string, number>();
   for (let i = 0; i < campaigns.length; i++) {
-    if (i > 0 && i % IMPORT_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (i > 0) yield;
     const campaign = campaigns[i];
     const valid = check(createCampaign, campaign, `campaigns.${i}`, fields);
     if (valid) data.push(valid as CampaignData);
