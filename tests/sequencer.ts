@@ -5,21 +5,24 @@
 import { shuffle } from "@vitest/utils/helpers";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
-/** Seconds a file took on a clean-clone CI run (2 cores, three at a time): only the order matters. */
+/** Seconds a file took, hooks included, in a whole run (2 cores, four at a time): only the order matters. */
 const SECONDS: Record<string, number> = {
-  "tests/integration/dashboard-insights.test.ts": 48,
-  "tests/integration/dashboard.test.ts": 34,
-  "tests/integration/dashboard-history-keys.test.ts": 29,
-  "tests/integration/cluster.test.ts": 25,
-  "tests/integration/replica-in-process.test.ts": 24,
-  "tests/integration/dashboard-screens.test.ts": 22,
-  "tests/integration/propagation-honest.test.ts": 20,
-  "tests/integration/fuzz.test.ts": 18,
-  "tests/integration/write-contention.test.ts": 13,
-  "tests/integration/propagation.test.ts": 12,
-  "tests/integration/subscriptions.test.ts": 11,
-  "tests/integration/truncate.test.ts": 9,
-  "tests/integration/shutdown.test.ts": 9,
+  "tests/integration/cluster-embedded.test.ts": 34,
+  "tests/integration/cluster.test.ts": 26,
+  "tests/integration/dashboard-insights.test.ts": 46,
+  "tests/integration/replica-in-process.test.ts": 33,
+  "tests/integration/dashboard-screens.test.ts": 31,
+  "tests/integration/dashboard.test.ts": 30,
+  "tests/integration/propagation-honest.test.ts": 23,
+  "tests/integration/fuzz.test.ts": 20,
+  "tests/integration/propagation.test.ts": 18,
+  "tests/integration/dashboard-history-keys.test.ts": 16,
+  "tests/integration/subscriptions.test.ts": 14,
+  "tests/integration/truncate.test.ts": 12,
+  "tests/integration/shutdown.test.ts": 12,
+  "tests/integration/topology.test.ts": 11,
+  "tests/integration/subscription-fanout.test.ts": 8,
+  "tests/integration/write-contention.test.ts": 7,
 };
 
 /** Files that drive Chromium: two at once already keep both cores busy; four take twice as long. */

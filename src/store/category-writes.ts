@@ -13,3 +13,23 @@ export async function replaceCategoryApps(tx: Prisma.TransactionClient, id: stri
       SELECT ${id}, json_array_elements_text(${JSON.stringify(part)}::json)`;
   }
 }
+
+const CATEGORIES_PER_STATEMENT = 1_000;
+
+/** Creates categories with their apps (a seed's: none of them exists yet). */
+export async function insertCategories(
+  tx: Prisma.TransactionClient,
+  categories: readonly { id: string; name: string; apps: readonly string[] }[],
+) {
+  for (const part of chunks(categories, CATEGORIES_PER_STATEMENT)) {
+    const rows = JSON.stringify(part.map(({ id, name }) => ({ id, name })));
+    await tx.$executeRaw`
+      INSERT INTO category (id, name) SELECT "id", "name" FROM json_to_recordset(${rows}::json) AS x("id" text, "name" text)`;
+  }
+  const apps = categories.flatMap((category) => category.apps.map((app) => ({ categoryId: category.id, app })));
+  for (const part of chunks(apps, APPS_PER_STATEMENT)) {
+    await tx.$executeRaw`
+      INSERT INTO category_app (category_id, app)
+      SELECT "categoryId", "app" FROM json_to_recordset(${JSON.stringify(part)}::json) AS x("categoryId" text, "app" text)`;
+  }
+}
