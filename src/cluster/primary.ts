@@ -43,9 +43,16 @@ export async function runPrimary(config: Config, log: Logger): Promise<Primary> 
       ...(restart ? { BULLSEYE_WORKER_RESTART: "1" } : {}),
     });
     slots.set(worker, slot);
+    // A worker killed an instant ago still looks connected: sending to it fails (EPIPE), and a failed
+    // send with no callback is an 'error' event that would bring the primary, and every worker, down.
+    // Its exit is handled below, and the worker that replaces it loads the whole index anyway.
+    const sent = (error: Error | null) => {
+      if (error) log.warn({ err: error, slot }, "could not relay a change to a worker (it is exiting)");
+    };
+    worker.on("error", sent);
     worker.on("message", (message: unknown) => {
       if (!isRelayMessage(message)) return;
-      for (const other of slots.keys()) if (other.isConnected()) other.send(message);
+      for (const other of slots.keys()) if (other.isConnected()) other.send(message, undefined, {}, sent);
     });
   };
 

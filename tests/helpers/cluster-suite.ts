@@ -121,13 +121,24 @@ export function clusterSuite(mode: ClusterMode): void {
           if (answer) statuses.push(answer.status);
         }
       })();
+      // Writes go on too: each is relayed by the primary to both workers, so a relay can meet the
+      // killed worker's closing channel (a failed send once brought the primary and the host down).
+      let writes = 0;
+      const writers = Array.from({ length: 2 }, async () => {
+        while (asking) {
+          await graphqlClient(server.url)(
+            `mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { version } }`,
+            { input: { id: `during-restart-${writes++}`, name: "w", imageUrl: "https://x/x.png", cta: "Go" } },
+          ).catch(() => null);
+        }
+      });
       // The most recent worker to listen is alive (an earlier test may have killed an older one).
       process.kill(workerPids.at(-1) as number, "SIGKILL");
       await waitUntil(
         () => server.logs.filter((l) => (l as Loose).msg === "worker died; restarting it").length > died,
         {
           timeoutMs: 15_000,
-          what: "the primary logs that the worker died",
+          what: `the primary logs that the worker died (primary exit code ${server.process.exitCode})`,
         },
       );
       await waitUntil(() => server.logs.filter((l) => (l as Loose).msg === "listening").length > listening, {
@@ -138,7 +149,7 @@ export function clusterSuite(mode: ClusterMode): void {
       // The new worker loads the index (with the write made before the kill) before it answers.
       await waitServing();
       asking = false;
-      await devices;
+      await Promise.all([devices, ...writers]);
       expect(statuses.length).toBeGreaterThan(0);
       expect(
         statuses.filter((status) => status === 503),
