@@ -37,8 +37,16 @@ export function graphqlClient(baseUrl: string, token: string | null = ADMIN_TOKE
 export const codes = (response: GraphQLResponse) => (response.errors ?? []).map((e) => e.extensions?.code);
 
 /** GET /v1/delivery: the cids served and the index version that answered. */
-export async function deliver(baseUrl: string, app: string, os: string, country: string) {
-  const res = await fetch(`${baseUrl}/v1/delivery?${new URLSearchParams({ app, os, country })}`);
+export async function deliver(
+  baseUrl: string,
+  app: string,
+  os: string,
+  country: string,
+  options: { timeoutMs?: number } = {},
+) {
+  const res = await fetch(`${baseUrl}/v1/delivery?${new URLSearchParams({ app, os, country })}`, {
+    signal: options.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : undefined,
+  });
   const cids = res.status === 200 ? ((await res.json()) as { cid: string }[]).map((a) => a.cid) : [];
   return { status: res.status, version: Number(res.headers.get("x-index-version")), cids };
 }
