@@ -7,12 +7,12 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 /** Seconds a file took, hooks included, in a whole run (2 cores, four at a time): only the order matters. */
 const SECONDS: Record<string, number> = {
-  "tests/integration/cluster-embedded.test.ts": 34,
-  "tests/integration/cluster.test.ts": 26,
   "tests/integration/dashboard-insights.test.ts": 46,
+  "tests/integration/cluster-embedded.test.ts": 34,
   "tests/integration/replica-in-process.test.ts": 33,
   "tests/integration/dashboard-screens.test.ts": 31,
   "tests/integration/dashboard.test.ts": 30,
+  "tests/integration/cluster.test.ts": 26,
   "tests/integration/propagation-honest.test.ts": 23,
   "tests/integration/fuzz.test.ts": 20,
   "tests/integration/propagation.test.ts": 18,

@@ -46,13 +46,13 @@ export async function runPrimary(config: Config, log: Logger): Promise<Primary> 
     // A worker killed an instant ago still looks connected: sending to it fails (EPIPE), and a failed
     // send with no callback is an 'error' event that would bring the primary, and every worker, down.
     // Its exit is handled below, and the worker that replaces it loads the whole index anyway.
-    const sent = (error: Error | null) => {
+    const relayFailed = (error: Error | null) => {
       if (error) log.warn({ err: error, slot }, "could not relay a change to a worker (it is exiting)");
     };
-    worker.on("error", sent);
+    worker.on("error", relayFailed);
     worker.on("message", (message: unknown) => {
       if (!isRelayMessage(message)) return;
-      for (const other of slots.keys()) if (other.isConnected()) other.send(message, undefined, {}, sent);
+      for (const other of slots.keys()) if (other.isConnected()) other.send(message, undefined, {}, relayFailed);
     });
   };
 

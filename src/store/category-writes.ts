@@ -26,10 +26,5 @@ export async function insertCategories(
     await tx.$executeRaw`
       INSERT INTO category (id, name) SELECT "id", "name" FROM json_to_recordset(${rows}::json) AS x("id" text, "name" text)`;
   }
-  const apps = categories.flatMap((category) => category.apps.map((app) => ({ categoryId: category.id, app })));
-  for (const part of chunks(apps, APPS_PER_STATEMENT)) {
-    await tx.$executeRaw`
-      INSERT INTO category_app (category_id, app)
-      SELECT "categoryId", "app" FROM json_to_recordset(${JSON.stringify(part)}::json) AS x("categoryId" text, "app" text)`;
-  }
+  for (const { id, apps } of categories) await replaceCategoryApps(tx, id, apps);
 }

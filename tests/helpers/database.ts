@@ -35,6 +35,9 @@ async function asAdmin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
+const dropDatabase = (name: string) =>
+  asAdmin(async (client) => void (await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)));
+
 async function createDatabase(client: pg.Client, name: string, template?: string): Promise<void> {
   await client.query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ""}`);
 }
@@ -48,8 +51,7 @@ export async function createTemplateDatabase(
 ): Promise<{ name: string; drop(): Promise<void> }> {
   const name = uniqueName("template");
   await asAdmin((client) => createDatabase(client, name));
-  const drop = () =>
-    asAdmin(async (client) => void (await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)));
+  const drop = () => dropDatabase(name);
   try {
     migrate(databaseUrl(name));
   } catch (error) {
@@ -77,7 +79,7 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
     },
     async drop() {
       await pool.end();
-      await asAdmin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+      await dropDatabase(name);
     },
   };
 }
