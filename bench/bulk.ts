@@ -15,7 +15,7 @@ import type { SeedData } from "../src/seed/types.ts";
 import { writeSeed } from "../src/seed/write.ts";
 import { createTestDatabase } from "../tests/helpers/database.ts";
 import { type Child, fmt, percentile, spawnServer, waitReady } from "./lib/processes.ts";
-import { ADMIN_TOKEN, gql, longestStallMs, rssMb, startProbe, untilServed } from "./lib/replicas.ts";
+import { ADMIN_TOKEN, gql, heapMb, longestStallMs, rssMb, startProbe, untilServed } from "./lib/replicas.ts";
 import { hasWrk, wrkLoad } from "./lib/wrk.ts";
 
 const { values: args } = parseArgs({
@@ -89,6 +89,11 @@ async function main(): Promise<void> {
     console.log(
       `RSS at ready: A ${fmt(readyRss[0] ?? 0)} MB, B ${fmt(readyRss[1] ?? 0)} MB, C ${fmt(readyRss[2] ?? 0)} MB`,
     );
+    const heapOfB = async () => {
+      const heap = await heapMb(b.url);
+      return `B's V8 heap ${fmt(heap.used)} MB used of ${fmt(heap.total)} MB, ${fmt(heap.external)} MB outside it`;
+    };
+    console.log(`  ${await heapOfB()}`);
     const repeated = syntheticRequests(50_000, APPS).map((r) => JSON.stringify(r));
 
     if (!args["skip-memory"] && hasWrk()) {
@@ -126,6 +131,7 @@ async function main(): Promise<void> {
         `RSS after ${fmt(sent)} never-seen-device requests to B and five 1,000-campaign imports: ` +
           `A ${fmt(afterRss[0] ?? 0)} MB, B ${fmt(afterRss[1] ?? 0)} MB (${fmt((afterRss[1] ?? 0) / (readyRss[1] ?? 1), 2)}× ready; target <= 1.35), C ${fmt(afterRss[2] ?? 0)} MB`,
       );
+      console.log(`  ${await heapOfB()}`);
     }
 
     // 2. Bulk changes with a probe on B.

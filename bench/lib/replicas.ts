@@ -32,6 +32,17 @@ export async function longestStallMs(url: string): Promise<number> {
   return Math.max(0, lagMax * 1000 - EVENT_LOOP_SAMPLE_MS);
 }
 
+/** Where a replica's memory is, from its /metrics: V8 heap used and reserved, memory outside the heap (MB). */
+export async function heapMb(url: string): Promise<{ used: number; total: number; external: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN) / 2 ** 20;
+  return {
+    used: metric("nodejs_heap_size_used_bytes"),
+    total: metric("nodejs_heap_size_total_bytes"),
+    external: metric("nodejs_external_memory_bytes"),
+  };
+}
+
 /** Resident set size of a child process, in MB. */
 export function rssMb(child: Child): number {
   const status = readFileSync(`/proc/${child.child.pid}/status`, "utf8");

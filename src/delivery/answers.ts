@@ -5,14 +5,16 @@
 // hundred bytes, cheaper to join than to keep (a cached device then costs ~300 bytes, not ~1.5 KB).
 // A large answer (hundreds of ads, tens of KB) is interned: every set of matching campaigns has one,
 // encoded once and shared by every device that gets it, so a response's cost does not grow with its
-// size. Either way the stats counter counts an answer once per response (its `campaignIds` array is
-// the key), not once per ad.
+// size. Either way the stats counter counts a kept answer once per response (its `campaignIds` array
+// is the key), not once per ad; an answer nothing keeps (`oneOff`) is counted per ad at once — it cost
+// that much to build, and as a key it would have kept every one-off answer alive until the flush.
 //
 // A large answer's identity is the sorted serials of its compiled campaigns (compiled-campaign.ts):
 // immutable objects, so an answer stays valid across snapshots for as long as it is held.
+
+import { ClockCache } from "./clock-cache.ts";
 import { byPriorityThenId, type CompiledCampaign } from "./compiled-campaign.ts";
 import { EMPTY_LIST } from "./index-data.ts";
-import { LruCache } from "./lru-cache.ts";
 import { SeenFilter } from "./seen-filter.ts";
 
 export interface Answer {
@@ -23,6 +25,8 @@ export interface Answer {
   readonly bytes: number;
   /** A large kept answer's body, encoded once (else null: joined from the fragments when written). */
   readonly encoded: Buffer | null;
+  /** Made for one response and kept nowhere (not interned, not in the device cache). */
+  readonly oneOff: boolean;
 }
 
 export const NO_ADS: Answer = Object.freeze({
@@ -30,6 +34,7 @@ export const NO_ADS: Answer = Object.freeze({
   campaignIds: EMPTY_LIST,
   bytes: 0,
   encoded: null,
+  oneOff: false,
 });
 
 /** From this size a body is worth encoding once and sharing. */
@@ -54,17 +59,17 @@ export function bodyOf(answer: Answer): Buffer | string | null {
 }
 
 interface Kept {
-  tick: number;
+  used: boolean;
   readonly answers: { readonly answer: Answer; readonly serials: Float64Array }[];
 }
 
 export class AnswerTable {
-  private readonly table: LruCache<number, Kept>;
+  private readonly table: ClockCache<number, Kept>;
   private readonly seen = new SeenFilter();
   private keys = new Float64Array(64);
 
   constructor(maxBytes: number) {
-    this.table = new LruCache(maxBytes, (_hash, kept) =>
+    this.table = new ClockCache(maxBytes, (_hash, kept) =>
       kept.answers.reduce((sum, { answer }) => sum + answerSize(answer), 0),
     );
   }
@@ -80,13 +85,14 @@ export class AnswerTable {
   /**
    * The answer for exactly these campaigns (any order, no duplicates). A large one is the one kept for
    * this set — kept once the set has been seen before, so sets asked once leave nothing behind.
+   * `cached`: the caller keeps the answer (the device cache); otherwise a small one is one-off.
    */
-  answerFor(campaigns: readonly CompiledCampaign[]): Answer {
+  answerFor(campaigns: readonly CompiledCampaign[], cached: boolean): Answer {
     const n = campaigns.length;
     if (n === 0) return NO_ADS;
     let bytes = 1 + n;
     for (let i = 0; i < n; i++) bytes += (campaigns[i] as CompiledCampaign).fragmentBytes;
-    if (bytes < LARGE_ANSWER_BYTES) return compact(campaigns, bytes, null);
+    if (bytes < LARGE_ANSWER_BYTES) return compact(campaigns, bytes, false, !cached);
 
     if (this.keys.length < n) this.keys = new Float64Array(Math.max(n, this.keys.length * 2));
     const keys = this.keys;
@@ -103,18 +109,18 @@ export class AnswerTable {
       for (const { answer, serials } of kept.answers) if (sameSerials(serials, keys, n)) return answer;
     }
     // A set seen for the first time gets a one-off answer; from the second time on it is kept.
-    if (!this.seen.check(hash)) return compact(campaigns, bytes, null);
-    const answer = compact(campaigns, bytes, true);
+    if (!this.seen.check(hash)) return compact(campaigns, bytes, false, !cached);
+    const answer = compact(campaigns, bytes, true, false);
     // A hash collision keeps both answers under the hash.
     const answers = [...(kept?.answers ?? []), { answer, serials: keys.slice(0, n) }];
-    this.table.set(hash, { tick: 0, answers });
+    this.table.set(hash, { used: false, answers });
     return answer;
   }
 }
 
-function compact(campaigns: readonly CompiledCampaign[], bytes: number, encode: true | null): Answer {
+function compact(campaigns: readonly CompiledCampaign[], bytes: number, encode: boolean, oneOff: boolean): Answer {
   const ordered = campaigns.length > 1 ? campaigns.slice().sort(byPriorityThenId) : campaigns.slice();
-  const answer = { campaigns: ordered, campaignIds: ordered.map((c) => c.id), bytes, encoded: null };
+  const answer = { campaigns: ordered, campaignIds: ordered.map((c) => c.id), bytes, encoded: null, oneOff };
   if (!encode) return answer;
   return { ...answer, encoded: Buffer.from(bodyOf(answer) as string) };
 }

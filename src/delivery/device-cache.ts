@@ -6,11 +6,11 @@
 // and its answer when that is compact (answers.ts); a large, shared answer is held weakly — it is the
 // answer table's to keep, so entries never keep more alive than the budgets account for.
 import { type Answer, answerSize } from "./answers.ts";
-import { LruCache } from "./lru-cache.ts";
+import { ClockCache } from "./clock-cache.ts";
 import { hashString, SeenFilter } from "./seen-filter.ts";
 
 interface Entry {
-  tick: number;
+  used: boolean;
   readonly snapshot: number;
   readonly answer: Answer | WeakRef<Answer>;
   readonly from: number;
@@ -22,11 +22,11 @@ interface Entry {
 const ENTRY_OVERHEAD = 120;
 
 export class DeviceCache {
-  private readonly entries: LruCache<string, Entry>;
+  private readonly entries: ClockCache<string, Entry>;
   private readonly seen = new SeenFilter();
 
   constructor(maxBytes: number) {
-    this.entries = new LruCache(maxBytes, (_key, entry) => entry.bytes);
+    this.entries = new ClockCache(maxBytes, (_key, entry) => entry.bytes);
   }
 
   get bytes(): number {
@@ -43,11 +43,16 @@ export class DeviceCache {
     return entry.answer instanceof WeakRef ? entry.answer.deref() : entry.answer;
   }
 
+  /** Whether an answer for `key` would be kept: the device is cached already or was seen before (marks it seen). */
+  admits(key: string): boolean {
+    return this.entries.has(key) || this.seen.check(hashString(key));
+  }
+
+  /** Keeps the answer for an admitted device. */
   set(key: string, snapshot: number, answer: Answer, from: number, until: number): void {
-    if (!this.entries.has(key) && !this.seen.check(hashString(key))) return;
     const shared = answer.encoded !== null;
     // Keys are device values: one byte per character as V8 stores them (two for the rare non-Latin-1).
     const bytes = key.length + ENTRY_OVERHEAD + (shared ? 0 : answerSize(answer));
-    this.entries.set(key, { tick: 0, snapshot, answer: shared ? new WeakRef(answer) : answer, from, until, bytes });
+    this.entries.set(key, { used: false, snapshot, answer: shared ? new WeakRef(answer) : answer, from, until, bytes });
   }
 }

@@ -1,7 +1,7 @@
 // The /v1/delivery endpoint (docs/CONTRACT.md §3) on plain node:http: parse, validate, match against the
 // current snapshot, write pre-serialised bytes. No database, Redis or GraphQL on this path.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { bodyOf } from "./answers.ts";
+import { type Answer, bodyOf, NO_ADS } from "./answers.ts";
 import { parseDeviceFields } from "./request.ts";
 import type { TargetingSnapshot } from "./snapshot.ts";
 import type { TrafficSample } from "./traffic-sample.ts";
@@ -15,15 +15,23 @@ export interface SnapshotSource {
   readonly traffic?: TrafficSample;
 }
 
-/** `startedAt` is a performance.now() reading (milliseconds). */
-export type DeliveryObserver = (status: number, startedAt: number, campaignIds: readonly string[]) => void;
+/**
+ * `startedAt` is a performance.now() reading (milliseconds); `oneOff`: the ids array is this response's
+ * own (answers.ts), not a kept answer's.
+ */
+export type DeliveryObserver = (
+  status: number,
+  startedAt: number,
+  campaignIds: readonly string[],
+  oneOff: boolean,
+) => void;
 
 const JSON_TYPE = "application/json; charset=utf-8";
 
 export function createDeliveryHandler(source: SnapshotSource, observe?: DeliveryObserver) {
   return function handleDelivery(req: IncomingMessage, res: ServerResponse, query: string): void {
     const startedAt = performance.now();
-    const reply = (status: number, body: Buffer | string | null, ids: readonly string[] = [], bytes?: number) => {
+    const reply = (status: number, body: Buffer | string | null, served: Answer = NO_ADS) => {
       const headers: Record<string, string | number> = {
         "Cache-Control": "no-store",
         "X-Index-Version": source.snapshot?.versionHeader ?? "0",
@@ -31,11 +39,11 @@ export function createDeliveryHandler(source: SnapshotSource, observe?: Delivery
       if (status === 405) headers.Allow = "GET, POST";
       if (body !== null) {
         headers["Content-Type"] = JSON_TYPE;
-        headers["Content-Length"] = bytes ?? Buffer.byteLength(body);
+        headers["Content-Length"] = served.bytes || Buffer.byteLength(body);
       }
       res.writeHead(status, headers);
       res.end(body ?? undefined);
-      observe?.(status, startedAt, ids);
+      observe?.(status, startedAt, served.campaignIds, served.oneOff);
     };
     const fail = (status: number, error: string, fields?: Record<string, string>) =>
       reply(status, JSON.stringify(fields ? { error, fields } : { error }));
@@ -54,7 +62,7 @@ export function createDeliveryHandler(source: SnapshotSource, observe?: Delivery
       source.traffic?.record(parsed.request);
       const result = snapshot.match(parsed.request);
       const body = bodyOf(result);
-      if (body !== null) reply(200, body, result.campaignIds, result.bytes);
+      if (body !== null) reply(200, body, result);
       else reply(204, null);
     };
 

@@ -107,13 +107,14 @@ export class TargetingSnapshot {
 
   match(request: DeviceRequest, now = Date.now()): Answer {
     const { devices, answers, matches } = this.shared;
-    if (devices === null) return answers.answerFor(findMatches(this.index, request, now, matches).campaigns);
+    if (devices === null) return answers.answerFor(findMatches(this.index, request, now, matches).campaigns, false);
     const key = `${request.app}\n${request.os}\n${request.country}`;
     const cached = devices.get(key, this.stamp, now);
     if (cached !== undefined) return cached;
     findMatches(this.index, request, now, matches);
-    const answer = answers.answerFor(matches.campaigns);
-    devices.set(key, this.stamp, answer, matches.from, matches.until);
+    const admitted = devices.admits(key);
+    const answer = answers.answerFor(matches.campaigns, admitted);
+    if (admitted) devices.set(key, this.stamp, answer, matches.from, matches.until);
     return answer;
   }
 

@@ -5,6 +5,7 @@ import { upsertCampaigns } from "../store/campaign-writes.ts";
 import { builder } from "./builder.ts";
 import { CampaignStatus } from "./campaign.ts";
 import { badUserInput, conflict, isUniqueViolation, notFound } from "./errors.ts";
+import { slicedArgument } from "./sliced-variables.ts";
 import { TargetingInput } from "./targeting.ts";
 import {
   REASON_DESCRIPTION,
@@ -184,8 +185,8 @@ builder.mutationFields((t) => ({
       campaigns: t.arg({ type: [CreateCampaignInput], required: true }),
       reason: t.arg.string({ description: REASON_DESCRIPTION }),
     },
-    resolve: async (_root, args, ctx) => {
-      const campaigns = await validateImport(args.campaigns);
+    resolve: async (_root, args, ctx, info) => {
+      const campaigns = await validateImport(slicedArgument(ctx, info, "campaigns", args.campaigns));
       const reason = validateReason(args.reason);
       const committed = await commitChange(ctx, (tx) => upsertCampaigns(tx, campaigns), { timeoutMs: 120_000, reason });
       return { version: committed.version, propagated: committed.propagated, count: campaigns.length };

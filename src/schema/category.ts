@@ -3,6 +3,7 @@
 import { replaceCategoryApps } from "../store/category-writes.ts";
 import { builder } from "./builder.ts";
 import { conflict, isUniqueViolation, notFound } from "./errors.ts";
+import { slicedArgument } from "./sliced-variables.ts";
 import { normalizeId, REASON_DESCRIPTION, validateCategory, validateId, validateReason } from "./validation.ts";
 import { commitChange } from "./write.ts";
 
@@ -77,8 +78,8 @@ builder.mutationFields((t) => ({
       input: t.arg({ type: CategoryInput, required: true }),
       reason: t.arg.string({ description: REASON_DESCRIPTION }),
     },
-    resolve: async (_root, args, ctx) => {
-      const { id, name, apps } = validateCategory(args.input);
+    resolve: async (_root, args, ctx, info) => {
+      const { id, name, apps } = validateCategory(slicedArgument(ctx, info, "input", args.input));
       const reason = validateReason(args.reason);
       const committed = await commitChange(
         ctx,

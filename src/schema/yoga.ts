@@ -19,6 +19,7 @@ import { noEcho, shortenError, shortenResult } from "./no-echo.ts";
 import { operationLimits } from "./operation-limits.ts";
 import { requestGuards } from "./request-guards.ts";
 import { requestLog } from "./request-log.ts";
+import { slicedVariables } from "./sliced-variables.ts";
 
 export type { GraphQLDeps } from "./context.ts";
 
@@ -85,6 +86,7 @@ export function createGraphQLHandler(deps: GraphQLDeps) {
       operationMetrics(deps.observeOperation),
       readRouting(deps.readDatabase),
       requestGuards(),
+      slicedVariables(),
       endSubscriptionsAtShutdown(deps.shutdown),
       {
         onRequest({ request, endResponse, fetchAPI }) {

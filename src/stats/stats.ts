@@ -11,8 +11,8 @@ import { createMemoryStatsStore, type StatsStore } from "./store.ts";
 export const FLUSH_INTERVAL_MS = 500;
 
 export interface DeliveryStats {
-  /** Hot path: count one delivery response's served campaigns. */
-  count(campaignIds: readonly string[]): void;
+  /** Hot path: count one delivery response's served campaigns (`oneOff`: see DeliveryCounter#count). */
+  count(campaignIds: readonly string[], oneOff?: boolean): void;
   readonly store: StatsStore;
   /** Flushes what is left, then closes the store. */
   stop(): Promise<void>;
@@ -23,7 +23,7 @@ export function createDeliveryStats(config: Config, log: Logger): DeliveryStats 
   const store = config.REDIS_URL ? createRedisStatsStore(config, log) : createMemoryStatsStore();
   const flusher = startFlusher(counter, store, log.child({ component: "stats" }), FLUSH_INTERVAL_MS);
   return {
-    count: (ids) => counter.count(ids),
+    count: (ids, oneOff) => counter.count(ids, oneOff),
     store,
     async stop() {
       await flusher.stop();

@@ -44,6 +44,26 @@ const upsertCategory = async (id: string, name: string, apps: string[]) => {
 
 // Every test uses categories, campaigns and apps of its own, so no test sees another's in delivery.
 describe("upsertCategory", () => {
+  it("takes a long app list (coerced in slices) normalised and de-duplicated; a mistyped app gets graphql-js's error", async () => {
+    const apps = Array.from({ length: 1_500 }, (_, i) => `Com.Long.App${i % 1_200}`);
+    const res = await gql(UPSERT, { input: { id: "long-list", name: "Long", apps } });
+    expect(res.errors).toBeUndefined();
+    const stored = res.data?.upsertCategory.category.apps as string[];
+    expect(stored).toHaveLength(1_200);
+    expect(stored).toContain("com.long.app1199");
+    await createCampaign("long-list-ad", { include: { categories: ["long-list"] } });
+    expect((await deliver(server.url, "com.long.app777", "ios", "US")).cids).toContain("long-list-ad");
+
+    const mistyped: unknown[] = [...apps];
+    mistyped[1_234] = 7;
+    const bad = await gql(UPSERT, { input: { id: "long-list", name: "Renamed", apps: mistyped } });
+    expect(bad.errors?.[0]?.message).toMatch(
+      /^Variable "\$input" got invalid value 7 at "input\.apps\[1234\]"; String cannot represent a non string value/,
+    );
+    const names = await database.sql<{ name: string }>("SELECT name FROM category WHERE id = 'long-list'");
+    expect(names).toEqual([{ name: "Long" }]);
+  });
+
   it("creates a category with normalised, de-duplicated apps as one version", async () => {
     const before = await latestVersion();
     const res = await gql(UPSERT, {

@@ -16,22 +16,36 @@ describe("DeliveryCounter", () => {
   it("counts each served campaign in the bucket of its minute", async () => {
     const counter = new DeliveryCounter();
     const t = 100 * MINUTE_MS;
-    counter.count(["a", "b"], t);
-    counter.count(["a"], t + 59_999);
-    counter.count(["a"], t + MINUTE_MS);
-    counter.count([], t);
+    counter.count(["a", "b"], false, t);
+    counter.count(["a"], false, t + 59_999);
+    counter.count(["a"], false, t + MINUTE_MS);
+    counter.count([], false, t);
     expect(plain(await counter.take())).toEqual({ 100: { a: 2, b: 1 }, 101: { a: 1 } });
     expect((await counter.take()).size).toBe(0);
+  });
+
+  it("counts one-off answers (per id at once) and kept ones (by list) into the same totals, per minute", async () => {
+    const counter = new DeliveryCounter();
+    const t = 100 * MINUTE_MS;
+    const kept = ["a", "b"];
+    counter.count(kept, false, t);
+    counter.count(["a", "c"], true, t + 1);
+    counter.count(kept, false, t + 2);
+    counter.count(["a"], true, t + MINUTE_MS);
+    counter.count([], true, t);
+    expect(plain(await counter.take())).toEqual({ 100: { a: 3, b: 2, c: 1 }, 101: { a: 1 } });
+    counter.count(["c"], true, t + 3);
+    expect(plain(await counter.take())).toEqual({ 100: { c: 1 } });
   });
 
   it("merges counts put back after a failed flush with the ones counted meanwhile", async () => {
     const counter = new DeliveryCounter();
     const t = 100 * MINUTE_MS;
-    counter.count(["a"], t);
+    counter.count(["a"], false, t);
     const taken = await counter.take();
-    counter.count(["a"], t + 1);
+    counter.count(["a"], false, t + 1);
     counter.restore(taken);
-    counter.count(["a"], t + 2);
+    counter.count(["a"], false, t + 2);
     expect(plain(await counter.take())).toEqual({ 100: { a: 3 } });
   });
 
@@ -39,9 +53,9 @@ describe("DeliveryCounter", () => {
     const counter = new DeliveryCounter();
     const t = 100 * MINUTE_MS;
     const lists = Array.from({ length: 2_500 }, (_, i) => [`c${i % 7}`, `d${i % 3}`]);
-    for (const list of lists) counter.count(list, t);
+    for (const list of lists) counter.count(list, false, t);
     const taking = counter.take(100); // 25 slices
-    counter.count(["late"], t);
+    counter.count(["late"], false, t);
     const taken = plain(await taking);
     expect(taken[100]).toEqual({
       ...Object.fromEntries(
