@@ -1,11 +1,10 @@
 // A byte-bounded cache with second-chance (CLOCK) eviction on one plain Map: Maps iterate in insertion
 // order, so the first entry is the next eviction candidate. A hit only marks its entry as used — no
-// Map restructuring on the hot path. (Moving a hit entry to the young end, the LRU way, made every hit
-// of a device population asked in a cycle a delete + set; the Map's backing table, full of deleted
-// slots, was then reallocated over and over: ~3 µs a request.) An eviction candidate that was used
-// since it was placed gets a second chance at the young end; a population that fits the budget is
-// never evicted, whatever its order. Values carry their own mark: they are this cache's entries, not
-// shared objects.
+// Map restructuring on the hot path (the LRU it replaces moved an older entry to the young end on a
+// hit: a delete + set on every hit of a device population asked in a cycle; in-process the difference
+// measured small, ~0.1 µs a request). An eviction candidate that was used since it was placed gets a
+// second chance at the young end; a population that fits the budget is never evicted, whatever its
+// order. Values carry their own mark: they are this cache's entries, not shared objects.
 export interface Marked {
   used: boolean;
 }

@@ -3,7 +3,7 @@
 // served ids (every response with that answer shares the array), and the lists are expanded into
 // per-campaign counts only when the flusher takes them. A one-off answer (built for this response,
 // kept nowhere) is counted per campaign at once: as a key its list would stay alive until the flush,
-// one per never-seen device — the heap grew by ~170 MB under a stream of them.
+// one per never-seen device (in-process, 1.27M never-seen requests: heap used 295 MB, 132 MB without).
 import { MINUTE_MS, minuteOf } from "./minutes.ts";
 
 /** Counts per minute bucket, then per campaign id. */
