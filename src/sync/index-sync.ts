@@ -155,6 +155,7 @@ export class IndexSync {
     let next: TargetingSnapshot;
     let how: "full" | "delta";
     const changes = await this.readChanges(current);
+    const readMs = Math.round(performance.now() - started);
     if (changes.kind === "current") {
       if (current) return current;
       throw new Error("unreachable: no snapshot and nothing to load");
@@ -176,7 +177,7 @@ export class IndexSync {
     const seconds = (performance.now() - started) / 1000;
     this.options.onApplied?.(next, how, seconds);
     this.applied.emit("applied", next);
-    this.log.debug({ version: next.version, how, ms: Math.round(seconds * 1000) }, "index applied");
+    this.log.debug({ version: next.version, how, ms: Math.round(seconds * 1000), readMs }, "index applied");
     return next;
   }
 }
