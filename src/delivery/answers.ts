@@ -10,13 +10,7 @@
 // that much to build, and as a key it would have kept every one-off answer alive until the flush.
 //
 // A large answer's identity is the sorted serials of its compiled campaigns (compiled-campaign.ts):
-// immutable objects, so an answer stays valid across snapshots for as long as it is held. A full table
-// admits a new large answer only when its set was asked more often lately than the answer it would
-// evict (TinyLFU's rule, `FrequencySketch`): when a catalog has more distinct large answers than the
-// budget holds (10k campaigns in 20 categories: ~16,500 of ~10 KB among 50,000 devices), equally
-// popular ones no longer replace each other on every miss — each replacement encoded a body outside
-// the V8 heap and freed another, and that churn grew the process by tens of MB. A large answer that is
-// not kept is one-off: nothing caches it (the device cache keeps large answers only weakly).
+// immutable objects, so an answer stays valid across snapshots for as long as it is held.
 
 import { ClockCache } from "./clock-cache.ts";
 import { byPriorityThenId, type CompiledCampaign } from "./compiled-campaign.ts";
@@ -33,8 +27,6 @@ export interface Answer {
   readonly encoded: Buffer | null;
   /** Made for one response and kept nowhere (not interned, not in the device cache). */
   readonly oneOff: boolean;
-  /** A kept large answer's key in the answer table (its set's hash), else null. */
-  readonly setHash: number | null;
 }
 
 export const NO_ADS: Answer = Object.freeze({
@@ -43,7 +35,6 @@ export const NO_ADS: Answer = Object.freeze({
   bytes: 0,
   encoded: null,
   oneOff: false,
-  setHash: null,
 });
 
 /** From this size a body is worth encoding once and sharing. */
@@ -76,7 +67,6 @@ export class AnswerTable {
   private readonly table: ClockCache<number, Kept>;
   private readonly seen = new SeenFilter();
   private keys = new Float64Array(64);
-  private readonly frequency = new FrequencySketch();
 
   constructor(maxBytes: number) {
     this.table = new ClockCache(maxBytes, (_hash, kept) =>
@@ -95,7 +85,7 @@ export class AnswerTable {
   /**
    * The answer for exactly these campaigns (any order, no duplicates). A large one is the one kept for
    * this set — kept once the set has been seen before, so sets asked once leave nothing behind.
-   * `cached`: the caller keeps a small answer (the device cache); otherwise it is one-off.
+   * `cached`: the caller keeps the answer (the device cache); otherwise a small one is one-off.
    */
   answerFor(campaigns: readonly CompiledCampaign[], cached: boolean): Answer {
     const n = campaigns.length;
@@ -118,62 +108,19 @@ export class AnswerTable {
     if (kept !== undefined) {
       for (const { answer, serials } of kept.answers) if (sameSerials(serials, keys, n)) return answer;
     }
-    // A set seen for the first time gets a one-off answer; from the second time on it is kept, into a
-    // full table only when it was asked more often lately than the answer it would evict.
-    const asked = this.frequency.add(hash);
-    if (!this.seen.check(hash)) return compact(campaigns, bytes, false, true);
-    if (this.table.isFullFor(bytes) && !this.hotterThanVictim(asked)) return compact(campaigns, bytes, false, true);
-    const answer = compact(campaigns, bytes, true, false, hash);
+    // A set seen for the first time gets a one-off answer; from the second time on it is kept.
+    if (!this.seen.check(hash)) return compact(campaigns, bytes, false, !cached);
+    const answer = compact(campaigns, bytes, true, false);
     // A hash collision keeps both answers under the hash.
     const answers = [...(kept?.answers ?? []), { answer, serials: keys.slice(0, n) }];
     this.table.set(hash, { used: false, answers });
     return answer;
   }
-
-  /** A kept answer served from elsewhere (the device cache) was asked again: it counts for admission. */
-  askedAgain(answer: Answer): void {
-    if (answer.setHash !== null) this.frequency.add(answer.setHash);
-  }
-
-  private hotterThanVictim(asked: number): boolean {
-    const victim = this.table.oldestKey();
-    return victim === undefined || asked > this.frequency.count(victim);
-  }
 }
 
-/** How often each set (by hash) was asked lately: 4-bit counters, all halved every AGING_PERIOD asks. */
-class FrequencySketch {
-  private static readonly SIZE = 1 << 16;
-  private static readonly AGING_PERIOD = 10 * FrequencySketch.SIZE;
-  private readonly counts = new Uint8Array(FrequencySketch.SIZE);
-  private added = 0;
-
-  /** Counts one ask; the set's count afterwards. */
-  add(hash: number): number {
-    const slot = hash & (FrequencySketch.SIZE - 1);
-    const count = Math.min((this.counts[slot] as number) + 1, 15);
-    this.counts[slot] = count;
-    if (++this.added === FrequencySketch.AGING_PERIOD) {
-      this.added = 0;
-      for (let i = 0; i < this.counts.length; i++) this.counts[i] = (this.counts[i] as number) >>> 1;
-    }
-    return count;
-  }
-
-  count(hash: number): number {
-    return this.counts[hash & (FrequencySketch.SIZE - 1)] as number;
-  }
-}
-
-function compact(
-  campaigns: readonly CompiledCampaign[],
-  bytes: number,
-  encode: boolean,
-  oneOff: boolean,
-  setHash: number | null = null,
-): Answer {
+function compact(campaigns: readonly CompiledCampaign[], bytes: number, encode: boolean, oneOff: boolean): Answer {
   const ordered = campaigns.length > 1 ? campaigns.slice().sort(byPriorityThenId) : campaigns.slice();
-  const answer = { campaigns: ordered, campaignIds: ordered.map((c) => c.id), bytes, encoded: null, oneOff, setHash };
+  const answer = { campaigns: ordered, campaignIds: ordered.map((c) => c.id), bytes, encoded: null, oneOff };
   if (!encode) return answer;
   return { ...answer, encoded: Buffer.from(bodyOf(answer) as string) };
 }

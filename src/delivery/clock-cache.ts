@@ -34,16 +34,6 @@ export class ClockCache<K, V extends Marked> {
     return this.map.has(key);
   }
 
-  /** Whether keeping `bytes` more would evict something. */
-  isFullFor(bytes: number): boolean {
-    return this.held + bytes > this.maxBytes;
-  }
-
-  /** The next eviction candidate's key (undefined when empty). */
-  oldestKey(): K | undefined {
-    return this.map.keys().next().value;
-  }
-
   get(key: K): V | undefined {
     const value = this.map.get(key);
     if (value !== undefined) value.used = true;

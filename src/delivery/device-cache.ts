@@ -3,9 +3,9 @@
 // flight windows leave them valid; a stale entry is recomputed and replaced.
 //
 // Only devices seen before are admitted (seen-filter.ts). An entry is charged its key, its own overhead
-// and its small answer (answers.ts); a large answer is held weakly, and only one the answer table
-// keeps — it is the table's to keep, so entries never keep more alive than the budgets account for.
-import { type Answer, answerSize, LARGE_ANSWER_BYTES } from "./answers.ts";
+// and its answer when that is compact (answers.ts); a large, shared answer is held weakly — it is the
+// answer table's to keep, so entries never keep more alive than the budgets account for.
+import { type Answer, answerSize } from "./answers.ts";
 import { ClockCache } from "./clock-cache.ts";
 import { hashString, SeenFilter } from "./seen-filter.ts";
 
@@ -48,9 +48,8 @@ export class DeviceCache {
     return this.entries.has(key) || this.seen.check(hashString(key));
   }
 
-  /** Keeps the answer for an admitted device (not a large one the answer table did not keep: it is one-off). */
+  /** Keeps the answer for an admitted device. */
   set(key: string, snapshot: number, answer: Answer, from: number, until: number): void {
-    if (answer.bytes >= LARGE_ANSWER_BYTES && answer.encoded === null) return;
     const shared = answer.encoded !== null;
     // Keys are device values: one byte per character as V8 stores them (two for the rare non-Latin-1).
     const bytes = key.length + ENTRY_OVERHEAD + (shared ? 0 : answerSize(answer));

@@ -110,10 +110,7 @@ export class TargetingSnapshot {
     if (devices === null) return answers.answerFor(findMatches(this.index, request, now, matches).campaigns, false);
     const key = `${request.app}\n${request.os}\n${request.country}`;
     const cached = devices.get(key, this.stamp, now);
-    if (cached !== undefined) {
-      answers.askedAgain(cached);
-      return cached;
-    }
+    if (cached !== undefined) return cached;
     findMatches(this.index, request, now, matches);
     const admitted = devices.admits(key);
     const answer = answers.answerFor(matches.campaigns, admitted);

@@ -234,49 +234,4 @@ describe("targeting snapshot", () => {
     expect(shared.campaignIds).toHaveLength(300);
     expect(snapshot.answerCacheUsage.answers).toBe(1);
   });
-
-  it("keeps equally asked large answers when more of them are asked than fit, and admits one asked more", () => {
-    const none: Record<"app" | "os" | "country" | "category", string[]> = {
-      app: [],
-      os: [],
-      country: [],
-      category: [],
-    };
-    const campaign = (id: string, include: Partial<typeof none>) => ({
-      id,
-      imageUrl: `https://img/${id}.png`,
-      cta: "Go",
-      status: "ACTIVE" as const,
-      priority: 1,
-      startsAt: null,
-      endsAt: null,
-      include: { ...none, ...include },
-      exclude: none,
-    });
-    // Every device gets the 200 US campaigns plus one of its own app: ten distinct large answers.
-    const everywhere = Array.from({ length: 200 }, (_, i) =>
-      campaign(`us${String(i).padStart(3, "0")}`, { country: ["US"] }),
-    );
-    const own = Array.from({ length: 10 }, (_, i) => campaign(`own${i}`, { app: [`app${i}`] }));
-    const probe = TargetingSnapshot.build(1, [...everywhere, ...own], [], { deviceCache: false });
-    const answerBytes = probe.match({ app: "app0", os: "ios", country: "US" }).bytes;
-    // A table (¼ of the budget) with room for three of them.
-    const budget = 4 * (3 * (answerBytes + 16 * 201 + 80) + 100);
-    const snapshot = TargetingSnapshot.build(1, [...everywhere, ...own], [], { answerCacheBytes: budget });
-    const ask = (i: number) => snapshot.match({ app: `app${i}`, os: "ios", country: "US" });
-    for (let round = 0; round < 4; round++) for (let i = 0; i < 10; i++) ask(i);
-    expect(snapshot.answerCacheUsage.answers).toBe(3);
-    // The three kept first stay kept; the others are built for each response, never encoded.
-    for (let i = 0; i < 3; i++) expect(ask(i).encoded).toBeInstanceOf(Buffer);
-    for (let i = 3; i < 10; i++) {
-      const answer = ask(i);
-      expect(answer.encoded).toBeNull();
-      expect(answer.oneOff).toBe(true);
-      expect(answer.campaignIds).toContain(`own${i}`);
-    }
-    // A set asked more often than the others gets in.
-    for (let n = 0; n < 10; n++) ask(9);
-    expect(ask(9).encoded).toBeInstanceOf(Buffer);
-    expect(snapshot.answerCacheUsage.answers).toBe(3);
-  });
 });
