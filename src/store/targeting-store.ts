@@ -194,16 +194,17 @@ export async function loadChangesSince(db: Db, since: number): Promise<ChangesSi
       (SELECT count(*)::int FROM changed) AS "items",
       (SELECT array_agg(DISTINCT "campaign_id") FROM changed WHERE "campaign_id" IS NOT NULL) AS "campaign_ids",
       (SELECT array_agg(DISTINCT "category_id") FROM changed WHERE "category_id" IS NOT NULL) AS "category_ids",
-      (SELECT json_agg(json_build_object(
+      -- A delta too large for this query is read by largeDelta: its rows are not built here at all.
+      CASE WHEN (SELECT count(*) FROM changed) <= ${SMALL_DELTA_ITEMS} THEN (SELECT json_agg(json_build_object(
           'id', c."id", 'imageUrl', c."image_url", 'cta', c."cta", 'status', c."status", 'priority', c."priority",
           'startsAt', c."starts_at", 'endsAt', c."ends_at",
           'rules', (SELECT coalesce(json_agg(json_build_array(r."dimension", r."mode", r."value")), '[]'::json)
                     FROM "targeting_rule" r WHERE r."campaign_id" = c."id")))
-        FROM "campaign" c WHERE c."id" IN (SELECT "campaign_id" FROM changed)) AS "campaigns",
-      (SELECT json_agg(json_build_object(
+        FROM "campaign" c WHERE c."id" IN (SELECT "campaign_id" FROM changed)) END AS "campaigns",
+      CASE WHEN (SELECT count(*) FROM changed) <= ${SMALL_DELTA_ITEMS} THEN (SELECT json_agg(json_build_object(
           'id', k."id",
           'apps', (SELECT coalesce(json_agg(a."app"), '[]'::json) FROM "category_app" a WHERE a."category_id" = k."id")))
-        FROM "category" k WHERE k."id" IN (SELECT "category_id" FROM changed)) AS "categories"`;
+        FROM "category" k WHERE k."id" IN (SELECT "category_id" FROM changed)) END AS "categories"`;
   const version = row?.version ?? 0;
   if (version === since) return { kind: "current", version };
   if (!row || version < since) return { kind: "full", data: await loadFullIndexData(db) };
