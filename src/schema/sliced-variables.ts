@@ -21,7 +21,7 @@ import {
   visit,
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
-import { DEFAULT_SLICE_MS } from "../delivery/steps.ts";
+import { runInSlices, type Steps } from "../delivery/steps.ts";
 
 /** Mutation arguments whose resolvers read their value with `slicedArgument`: field → argument. */
 const SLICED_ARGUMENTS: Readonly<Record<string, string>> = {
@@ -57,7 +57,7 @@ export function slicedVariables(): Plugin {
         const type = definition && typeFromAST(args.schema, definition.type);
         const value = raw[name];
         if (!type || !holdsLongList(value)) continue;
-        const result = await coerceInSlices(value, type as GraphQLInputType);
+        const result = await runInSlices(coerceInSlices(value, type as GraphQLInputType));
         if (result.ok) coerced.set(name, result.value);
       }
       if (coerced.size === 0) return;
@@ -112,12 +112,12 @@ function placeholderOf(value: unknown): unknown {
 type Coerced = { ok: true; value: unknown } | { ok: false };
 
 /**
- * graphql-js's coercion, with the long lists taken item by item and a yield to the event loop every
- * DEFAULT_SLICE_MS. Not ok at the first problem: the executor then reports it in its own words.
+ * graphql-js's coercion, with the long lists taken item by item as steps (run in time slices by
+ * runInSlices). Not ok at the first problem: the executor then reports it in its own words.
  */
-async function coerceInSlices(value: unknown, type: GraphQLInputType): Promise<Coerced> {
+function* coerceInSlices(value: unknown, type: GraphQLInputType): Steps<Coerced> {
   const inner = isNonNullType(type) ? type.ofType : type;
-  if (isListType(inner) && isLongList(value)) return coerceList(value, inner.ofType as GraphQLInputType);
+  if (isListType(inner) && isLongList(value)) return yield* coerceList(value, inner.ofType as GraphQLInputType);
   if (isInputObjectType(inner) && typeof value === "object" && value !== null && !Array.isArray(value)) {
     const fields = inner.getFields();
     const long = Object.entries(value).filter(([key, v]) => isLongList(v) && key in fields);
@@ -129,7 +129,7 @@ async function coerceInSlices(value: unknown, type: GraphQLInputType): Promise<C
       const fieldType = fields[key]?.type as GraphQLInputType;
       const listType = isNonNullType(fieldType) ? fieldType.ofType : fieldType;
       if (!isListType(listType)) return { ok: false };
-      const items = await coerceList(list as unknown[], listType.ofType as GraphQLInputType);
+      const items = yield* coerceList(list as unknown[], listType.ofType as GraphQLInputType);
       if (!items.ok) return items;
       object[key] = items.value;
     }
@@ -138,17 +138,13 @@ async function coerceInSlices(value: unknown, type: GraphQLInputType): Promise<C
   return coerceWhole(value, type);
 }
 
-async function coerceList(items: unknown[], itemType: GraphQLInputType): Promise<Coerced> {
+function* coerceList(items: unknown[], itemType: GraphQLInputType): Steps<Coerced> {
   const coerced: unknown[] = new Array(items.length);
-  let deadline = performance.now() + DEFAULT_SLICE_MS;
   for (let i = 0; i < items.length; i++) {
     const item = coerceWhole(items[i], itemType);
     if (!item.ok) return item;
     coerced[i] = item.value;
-    if ((i & 15) === 15 && performance.now() >= deadline) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      deadline = performance.now() + DEFAULT_SLICE_MS;
-    }
+    yield;
   }
   return { ok: true, value: coerced };
 }

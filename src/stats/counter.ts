@@ -12,14 +12,12 @@ export type MinuteCounts = Map<number, Map<string, number>>;
 type ResponseCounts = Map<readonly string[], number>;
 
 export class DeliveryCounter {
-  /** Counts put back by a failed flush, already per campaign. */
-  private restored: MinuteCounts = new Map();
+  /** Counts already per campaign: one-off answers', and those put back by a failed flush. */
+  private perId: MinuteCounts = new Map();
   private responses = new Map<number, ResponseCounts>();
   private minuteEnd = 0;
   private current: ResponseCounts = new Map();
-  /** One-off answers' counts, per minute bucket, then per campaign id. */
-  private each: MinuteCounts = new Map();
-  private currentEach: Map<string, number> = new Map();
+  private currentPerId: Map<string, number> = new Map();
 
   /**
    * Called once per delivery response with the campaign ids it served. `oneOff`: the array is this
@@ -29,7 +27,7 @@ export class DeliveryCounter {
     if (campaignIds.length === 0) return;
     if (now >= this.minuteEnd || now < this.minuteEnd - MINUTE_MS) this.enterMinute(now);
     if (oneOff) {
-      const byId = this.currentEach;
+      const byId = this.currentPerId;
       for (const id of campaignIds) byId.set(id, (byId.get(id) ?? 0) + 1);
     } else {
       this.current.set(campaignIds, (this.current.get(campaignIds) ?? 0) + 1);
@@ -42,21 +40,14 @@ export class DeliveryCounter {
    * × ~9 ids per flush would otherwise hold the loop for several milliseconds.
    */
   async take(sliceSize = 1_000): Promise<MinuteCounts> {
-    const taken = this.restored;
+    const taken = this.perId;
     const responses = this.responses;
-    const each = this.each;
-    this.restored = new Map();
+    this.perId = new Map();
     this.responses = new Map();
-    this.each = new Map();
     this.minuteEnd = 0;
-    addCounts(taken, each);
     let inSlice = 0;
     for (const [minute, lists] of responses) {
-      let byId = taken.get(minute);
-      if (!byId) {
-        byId = new Map();
-        taken.set(minute, byId);
-      }
+      const byId = bucketOf(taken, minute);
       for (const [ids, n] of lists) {
         for (const id of ids) byId.set(id, (byId.get(id) ?? 0) + n);
         if (++inSlice === sliceSize) {
@@ -70,42 +61,32 @@ export class DeliveryCounter {
 
   /** Puts counts back (a flush failed): they are written with the next flush. */
   restore(counts: MinuteCounts): void {
-    addCounts(this.restored, counts);
+    for (const [minute, byId] of counts) {
+      const into = bucketOf(this.perId, minute);
+      for (const [id, n] of byId) into.set(id, (into.get(id) ?? 0) + n);
+    }
   }
 
   /** Drops buckets older than `oldestMinute` (kept back by a long outage; Redis would expire them anyway). */
   prune(oldestMinute: number): void {
-    for (const minute of this.restored.keys()) if (minute < oldestMinute) this.restored.delete(minute);
+    for (const minute of this.perId.keys()) if (minute < oldestMinute) this.perId.delete(minute);
     for (const minute of this.responses.keys()) if (minute < oldestMinute) this.responses.delete(minute);
-    for (const minute of this.each.keys()) if (minute < oldestMinute) this.each.delete(minute);
   }
 
   private enterMinute(now: number): void {
     const minute = minuteOf(now);
     this.minuteEnd = (minute + 1) * MINUTE_MS;
-    let bucket = this.responses.get(minute);
-    if (!bucket) {
-      bucket = new Map();
-      this.responses.set(minute, bucket);
-    }
-    this.current = bucket;
-    let each = this.each.get(minute);
-    if (!each) {
-      each = new Map();
-      this.each.set(minute, each);
-    }
-    this.currentEach = each;
+    this.current = bucketOf(this.responses, minute);
+    this.currentPerId = bucketOf(this.perId, minute);
   }
 }
 
-/** Adds per-minute, per-id counts into `into`. */
-function addCounts(into: MinuteCounts, counts: MinuteCounts): void {
-  for (const [minute, byId] of counts) {
-    let target = into.get(minute);
-    if (!target) {
-      target = new Map();
-      into.set(minute, target);
-    }
-    for (const [id, n] of byId) target.set(id, (target.get(id) ?? 0) + n);
+/** The minute's bucket, made empty if there is none yet. */
+function bucketOf<K, V>(buckets: Map<number, Map<K, V>>, minute: number): Map<K, V> {
+  let bucket = buckets.get(minute);
+  if (!bucket) {
+    bucket = new Map();
+    buckets.set(minute, bucket);
   }
+  return bucket;
 }
