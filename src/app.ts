@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import openapi from "../docs/openapi.json" with { type: "json" };
-import { createDeliveryHandler, type DeliveryObserver, type SnapshotSource } from "./delivery/handler.ts";
+import { createDeliveryHandler, type DeliveryObserver, rawHeader, type SnapshotSource } from "./delivery/handler.ts";
 import { declineUpgrade } from "./http/decline-upgrade.ts";
 import type { Logger } from "./logger.ts";
 
@@ -90,7 +90,7 @@ export function createApp(options: AppOptions): http.Server {
   const dispatch = (req: IncomingMessage, res: ServerResponse): unknown => {
     if (draining?.aborted) res.setHeader("Connection", "close");
     // No Host on HTTP/1.1 is still refused, but with a JSON body like every other error.
-    if (req.headers.host === undefined && req.httpVersion === "1.1") {
+    if (req.httpVersion === "1.1" && rawHeader(req, "host") === undefined) {
       req.resume();
       res.setHeader("Connection", "close");
       return sendJson(res, 400, { error: "missing Host header" });

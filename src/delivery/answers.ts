@@ -5,9 +5,9 @@
 // hundred bytes, cheaper to join than to keep (a cached device then costs ~300 bytes, not ~1.5 KB).
 // A large answer (hundreds of ads, tens of KB) is interned: every set of matching campaigns has one,
 // encoded once and shared by every device that gets it, so a response's cost does not grow with its
-// size. Either way the stats counter counts a kept answer once per response (its `campaignIds` array
-// is the key), not once per ad; an answer nothing keeps (`oneOff`) is counted per ad at once — it cost
-// that much to build, and as a key it would have kept every one-off answer alive until the flush.
+// size. Either way the stats counter counts a kept answer once per response (a tally on the answer),
+// not once per ad; an answer nothing keeps (`oneOff`) is counted per ad at once — it cost that much to
+// build, and a tally would have kept every one-off answer alive until the flush.
 //
 // A large answer's identity is the sorted serials of its compiled campaigns (compiled-campaign.ts):
 // immutable objects, so an answer stays valid across snapshots for as long as it is held.
@@ -27,6 +27,8 @@ export interface Answer {
   readonly encoded: Buffer | null;
   /** Made for one response and kept nowhere (not interned, not in the device cache). */
   readonly oneOff: boolean;
+  /** The stats counter's slot (its running count of this answer's responses): never read here. */
+  tally: unknown;
 }
 
 export const NO_ADS: Answer = Object.freeze({
@@ -35,6 +37,7 @@ export const NO_ADS: Answer = Object.freeze({
   bytes: 0,
   encoded: null,
   oneOff: false,
+  tally: null,
 });
 
 /** From this size a body is worth encoding once and sharing. */
@@ -120,7 +123,14 @@ export class AnswerTable {
 
 function compact(campaigns: readonly CompiledCampaign[], bytes: number, encode: boolean, oneOff: boolean): Answer {
   const ordered = campaigns.length > 1 ? campaigns.slice().sort(byPriorityThenId) : campaigns.slice();
-  const answer = { campaigns: ordered, campaignIds: ordered.map((c) => c.id), bytes, encoded: null, oneOff };
+  const answer: Answer = {
+    campaigns: ordered,
+    campaignIds: ordered.map((c) => c.id),
+    bytes,
+    encoded: null,
+    oneOff,
+    tally: null,
+  };
   if (!encode) return answer;
   return { ...answer, encoded: Buffer.from(bodyOf(answer) as string) };
 }

@@ -51,7 +51,7 @@ export class DeviceCache {
   /** Keeps the answer for an admitted device. */
   set(key: string, snapshot: number, answer: Answer, from: number, until: number): void {
     const shared = answer.encoded !== null;
-    // Keys are device values: one byte per character as V8 stores them (two for the rare non-Latin-1).
+    // Keys are request texts: one byte per character as V8 stores them (two for the rare non-Latin-1).
     const bytes = key.length + ENTRY_OVERHEAD + (shared ? 0 : answerSize(answer));
     this.entries.set(key, { used: false, snapshot, answer: shared ? new WeakRef(answer) : answer, from, until, bytes });
   }

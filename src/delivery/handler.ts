@@ -5,6 +5,7 @@ import { type Answer, bodyOf, NO_ADS } from "./answers.ts";
 import { parseDeviceFields } from "./request.ts";
 import type { TargetingSnapshot } from "./snapshot.ts";
 import type { TrafficSample } from "./traffic-sample.ts";
+import type { DeviceRequest } from "./types.ts";
 
 export const MAX_BODY_BYTES = 4 * 1024;
 
@@ -16,85 +17,131 @@ export interface SnapshotSource {
 }
 
 /**
- * `startedAt` is a performance.now() reading (milliseconds); `oneOff`: the ids array is this response's
- * own (answers.ts), not a kept answer's.
+ * Called once per response. `startedAt` is a performance.now() reading (milliseconds); `served` is the
+ * answer given (NO_ADS for errors and 204s); `now` the Date.now() the answer was chosen at.
  */
-export type DeliveryObserver = (
-  status: number,
-  startedAt: number,
-  campaignIds: readonly string[],
-  oneOff: boolean,
-) => void;
+export type DeliveryObserver = (status: number, startedAt: number, served: Answer, now: number) => void;
 
 const JSON_TYPE = "application/json; charset=utf-8";
 
+class BodyError {
+  constructor(readonly message: string) {}
+}
+
+/** A request's fields, or what is wrong with its body. */
+type Fields = Record<string, unknown> | BodyError;
+
+function jsonFields(text: string): Fields {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return new BodyError("body is not valid JSON");
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    return new BodyError("body must be a JSON object");
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** The request of a text the device cache holds an answer for: it was valid when the answer was kept. */
+function cachedRequest(fields: Fields): DeviceRequest {
+  const parsed = fields instanceof BodyError ? undefined : parseDeviceFields(fields);
+  if (!parsed?.ok) throw new Error("a cached delivery request no longer parses");
+  return parsed.request;
+}
+
+const queryFields = (key: string): Fields => Object.fromEntries(new URLSearchParams(key.slice(1)));
+
+/**
+ * A request header's value read from the raw list: `req.headers` builds an object of every header on
+ * first use, a cost the hot path does not need to pay for the one or two it reads.
+ */
+export function rawHeader(req: IncomingMessage, lowerCaseName: string): string | undefined {
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === lowerCaseName.length && name.toLowerCase() === lowerCaseName) return raw[i + 1];
+  }
+  return undefined;
+}
+
+// The request's own text (a body, or "?" and a query: a JSON text cannot start with "?") is its device
+// cache key, so a device asking again is answered without parsing, validating or matching.
 export function createDeliveryHandler(source: SnapshotSource, observe?: DeliveryObserver) {
+  function send(res: ServerResponse, startedAt: number, now: number, served: Answer): void {
+    const body = bodyOf(served);
+    const version = source.snapshot?.versionHeader ?? "0";
+    if (body === null) {
+      res.writeHead(204, { "Cache-Control": "no-store", "X-Index-Version": version });
+      res.end();
+    } else {
+      res.writeHead(200, {
+        "Cache-Control": "no-store",
+        "X-Index-Version": version,
+        "Content-Type": JSON_TYPE,
+        "Content-Length": served.bytes,
+      });
+      res.end(body);
+    }
+    observe?.(body === null ? 204 : 200, startedAt, served, now);
+  }
+
+  function fail(res: ServerResponse, startedAt: number, status: number, error: string, fields?: object): void {
+    const body = JSON.stringify(fields ? { error, fields } : { error });
+    const headers: Record<string, string | number> = {
+      "Cache-Control": "no-store",
+      "X-Index-Version": source.snapshot?.versionHeader ?? "0",
+    };
+    if (status === 405) headers.Allow = "GET, POST";
+    headers["Content-Type"] = JSON_TYPE;
+    headers["Content-Length"] = Buffer.byteLength(body);
+    res.writeHead(status, headers);
+    res.end(body);
+    observe?.(status, startedAt, NO_ADS, Date.now());
+  }
+
+  function tooLarge(res: ServerResponse, startedAt: number): void {
+    res.setHeader("Connection", "close");
+    fail(res, startedAt, 413, `body larger than ${MAX_BODY_BYTES} bytes`);
+  }
+
+  /** Answers the request whose text is `key`; `fieldsOf` parses it. */
+  function deliver(res: ServerResponse, startedAt: number, key: string, fieldsOf: (key: string) => Fields): void {
+    const snapshot = source.snapshot;
+    const now = Date.now();
+    if (snapshot) {
+      const cached = snapshot.cached(key, now);
+      if (cached !== undefined) {
+        // Only valid requests are cached: parsed again only when the traffic sample takes this one.
+        const traffic = source.traffic;
+        if (traffic?.counts()) traffic.add(cachedRequest(fieldsOf(key)));
+        return send(res, startedAt, now, cached);
+      }
+    }
+    const raw = fieldsOf(key);
+    if (raw instanceof BodyError) return fail(res, startedAt, 400, raw.message, { body: "invalid" });
+    if (!snapshot) return fail(res, startedAt, 503, "index not loaded yet");
+    const parsed = parseDeviceFields(raw);
+    if (!parsed.ok) return fail(res, startedAt, 400, parsed.error, parsed.fields);
+    source.traffic?.record(parsed.request);
+    send(res, startedAt, now, snapshot.match(parsed.request, now, key));
+  }
+
   return function handleDelivery(req: IncomingMessage, res: ServerResponse, query: string): void {
     const startedAt = performance.now();
-    const reply = (status: number, body: Buffer | string | null, served: Answer = NO_ADS) => {
-      const headers: Record<string, string | number> = {
-        "Cache-Control": "no-store",
-        "X-Index-Version": source.snapshot?.versionHeader ?? "0",
-      };
-      if (status === 405) headers.Allow = "GET, POST";
-      if (body !== null) {
-        headers["Content-Type"] = JSON_TYPE;
-        headers["Content-Length"] = served.bytes || Buffer.byteLength(body);
-      }
-      res.writeHead(status, headers);
-      res.end(body ?? undefined);
-      observe?.(status, startedAt, served.campaignIds, served.oneOff);
-    };
-    const fail = (status: number, error: string, fields?: Record<string, string>) =>
-      reply(status, JSON.stringify(fields ? { error, fields } : { error }));
-
-    const answer = (raw: Record<string, unknown>): void => {
-      const snapshot = source.snapshot;
-      if (!snapshot) {
-        fail(503, "index not loaded yet");
-        return;
-      }
-      const parsed = parseDeviceFields(raw);
-      if (!parsed.ok) {
-        fail(400, parsed.error, parsed.fields);
-        return;
-      }
-      source.traffic?.record(parsed.request);
-      const result = snapshot.match(parsed.request);
-      const body = bodyOf(result);
-      if (body !== null) reply(200, body, result);
-      else reply(204, null);
-    };
-
-    if (req.method === "GET" || req.method === "HEAD") {
-      return answer(Object.fromEntries(new URLSearchParams(query)));
-    }
+    if (req.method === "GET" || req.method === "HEAD") return deliver(res, startedAt, `?${query}`, queryFields);
     if (req.method !== "POST") {
       req.resume();
-      return fail(405, `method ${req.method} not allowed`);
+      return fail(res, startedAt, 405, `method ${req.method} not allowed`);
     }
-    const declared = Number(req.headers["content-length"]);
-    if (declared > MAX_BODY_BYTES) {
-      res.setHeader("Connection", "close");
+    if (Number(rawHeader(req, "content-length")) > MAX_BODY_BYTES) {
       req.resume();
-      return fail(413, `body larger than ${MAX_BODY_BYTES} bytes`);
+      return tooLarge(res, startedAt);
     }
-    readBody(req, (body) => {
-      if (body === null) {
-        res.setHeader("Connection", "close");
-        return fail(413, `body larger than ${MAX_BODY_BYTES} bytes`);
-      }
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(body.toString("utf8"));
-      } catch {
-        return fail(400, "body is not valid JSON", { body: "invalid" });
-      }
-      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-        return fail(400, "body must be a JSON object", { body: "invalid" });
-      }
-      answer(parsed as Record<string, unknown>);
-    });
+    readBody(req, (body) =>
+      body === null ? tooLarge(res, startedAt) : deliver(res, startedAt, body.toString("utf8"), jsonFields),
+    );
   };
 }
 

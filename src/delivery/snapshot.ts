@@ -105,10 +105,22 @@ export class TargetingSnapshot {
     return this.successor(full.version, await runInSlices(applySteps(emptyIndex(), full), sliceMs));
   }
 
-  match(request: DeviceRequest, now = Date.now()): Answer {
+  /**
+   * The answer the device cache holds under `key` while still valid for this snapshot, else undefined.
+   * The delivery handler's key is the request's own text (body or query), so a device asking again is
+   * answered without parsing, validating or matching.
+   */
+  cached(key: string, now: number): Answer | undefined {
+    return this.shared.devices?.get(key, this.stamp, now);
+  }
+
+  /**
+   * The answer for a valid, normalised request; kept in the device cache under `key` (whatever names
+   * this device's request exactly: its text, or by default its normalised fields).
+   */
+  match(request: DeviceRequest, now = Date.now(), key = `${request.app}\n${request.os}\n${request.country}`): Answer {
     const { devices, answers, matches } = this.shared;
     if (devices === null) return answers.answerFor(findMatches(this.index, request, now, matches).campaigns, false);
-    const key = `${request.app}\n${request.os}\n${request.country}`;
     const cached = devices.get(key, this.stamp, now);
     if (cached !== undefined) return cached;
     findMatches(this.index, request, now, matches);

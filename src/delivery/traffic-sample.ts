@@ -37,8 +37,14 @@ class Reservoir {
     private readonly random: () => number,
   ) {}
 
-  offer(request: DeviceRequest): void {
+  /** Counts one request; true when the sample takes it (then `put` it). */
+  wants(): boolean {
     const index = this.seen++;
+    return index < this.slots || index === this.next;
+  }
+
+  put(request: DeviceRequest): void {
+    const index = this.seen - 1;
     if (index < this.slots) {
       this.sample.push(request);
       if (index === this.slots - 1) {
@@ -47,7 +53,6 @@ class Reservoir {
       }
       return;
     }
-    if (index !== this.next) return;
     this.sample[Math.floor(this.random() * this.slots)] = request;
     this.weight *= Math.exp(Math.log(this.draw()) / this.slots);
     this.skip(index);
@@ -84,11 +89,24 @@ export class TrafficSample {
     this.currentEnd = now + this.windowMs;
   }
 
-  /** Hot path: one valid delivery request. */
+  /** One valid delivery request. */
   record(request: DeviceRequest): void {
+    if (this.counts()) this.add(request);
+  }
+
+  /**
+   * Hot path: counts one valid request; true when the sample takes it — then `add` it. A request
+   * answered from the device cache is parsed again only then, not on every hit.
+   */
+  counts(): boolean {
     const now = this.clock();
     if (now >= this.currentEnd) this.rotate(now);
-    this.current.offer(request);
+    return this.current.wants();
+  }
+
+  /** The request `counts()` said the sample takes. */
+  add(request: DeviceRequest): void {
+    this.current.put(request);
   }
 
   /** The windows that overlap the last `windows × windowMs`, oldest first. */

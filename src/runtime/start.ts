@@ -60,9 +60,9 @@ export async function startReplica(config: Config, log: Logger, options: StartOp
     },
     readiness: () => readiness.check(),
     draining: stopping.signal,
-    observeDelivery: (status, startedAt, campaignIds, oneOff) => {
+    observeDelivery: (status, startedAt, served, now) => {
       services?.metrics.observeDelivery(status, startedAt);
-      services?.stats.count(campaignIds, oneOff);
+      services?.stats.count(served, now);
     },
     routes: {
       ...dashboardRoutes(),

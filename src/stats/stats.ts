@@ -2,7 +2,7 @@
 // REDIS_URL is set — every replica adds to the same buckets — else in-process).
 import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
-import { DeliveryCounter } from "./counter.ts";
+import { type CountedAnswer, DeliveryCounter } from "./counter.ts";
 import { startFlusher } from "./flusher.ts";
 import { createRedisStatsStore } from "./redis-store.ts";
 import { createMemoryStatsStore, type StatsStore } from "./store.ts";
@@ -11,8 +11,8 @@ import { createMemoryStatsStore, type StatsStore } from "./store.ts";
 export const FLUSH_INTERVAL_MS = 500;
 
 export interface DeliveryStats {
-  /** Hot path: count one delivery response's served campaigns (`oneOff`: see DeliveryCounter#count). */
-  count(campaignIds: readonly string[], oneOff?: boolean): void;
+  /** Hot path: count one delivery response's served campaigns (see DeliveryCounter#count). */
+  count(answer: CountedAnswer, now?: number): void;
   readonly store: StatsStore;
   /** Flushes what is left, then closes the store. */
   stop(): Promise<void>;
@@ -23,7 +23,7 @@ export function createDeliveryStats(config: Config, log: Logger): DeliveryStats 
   const store = config.REDIS_URL ? createRedisStatsStore(config, log) : createMemoryStatsStore();
   const flusher = startFlusher(counter, store, log.child({ component: "stats" }), FLUSH_INTERVAL_MS);
   return {
-    count: (ids, oneOff) => counter.count(ids, oneOff),
+    count: (answer, now) => counter.count(answer, now),
     store,
     async stop() {
       await flusher.stop();

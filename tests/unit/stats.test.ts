@@ -2,13 +2,16 @@
 // and the request-scoped loader (one read for any number of keys and windows).
 import { describe, expect, it, vi } from "vitest";
 import { createLogger } from "../../src/logger.ts";
-import { DeliveryCounter, type MinuteCounts } from "../../src/stats/counter.ts";
+import { type CountedAnswer, DeliveryCounter, type MinuteCounts } from "../../src/stats/counter.ts";
 import { startFlusher } from "../../src/stats/flusher.ts";
 import { createStatsLoader } from "../../src/stats/loader.ts";
 import { MINUTE_MS, minuteOf, sumNewest } from "../../src/stats/minutes.ts";
 import { createMemoryStatsStore, type StatsStore } from "../../src/stats/store.ts";
 
 const log = createLogger("silent");
+/** An answer as delivery hands it to the counter: kept (the same object for every response) or one-off. */
+const kept = (ids: string[]): CountedAnswer => ({ campaignIds: ids, oneOff: false, tally: null });
+const oneOff = (ids: string[]): CountedAnswer => ({ campaignIds: ids, oneOff: true, tally: null });
 const plain = (counts: MinuteCounts) =>
   Object.fromEntries([...counts].map(([minute, byId]) => [minute, Object.fromEntries(byId)]));
 
@@ -16,10 +19,10 @@ describe("DeliveryCounter", () => {
   it("counts each served campaign in the bucket of its minute", async () => {
     const counter = new DeliveryCounter();
     const t = 100 * MINUTE_MS;
-    counter.count(["a", "b"], false, t);
-    counter.count(["a"], false, t + 59_999);
-    counter.count(["a"], false, t + MINUTE_MS);
-    counter.count([], false, t);
+    counter.count(kept(["a", "b"]), t);
+    counter.count(kept(["a"]), t + 59_999);
+    counter.count(kept(["a"]), t + MINUTE_MS);
+    counter.count(kept([]), t);
     expect(plain(await counter.take())).toEqual({ 100: { a: 2, b: 1 }, 101: { a: 1 } });
     expect((await counter.take()).size).toBe(0);
   });
@@ -27,25 +30,45 @@ describe("DeliveryCounter", () => {
   it("counts one-off answers (per id at once) and kept ones (by list) into the same totals, per minute", async () => {
     const counter = new DeliveryCounter();
     const t = 100 * MINUTE_MS;
-    const kept = ["a", "b"];
-    counter.count(kept, false, t);
-    counter.count(["a", "c"], true, t + 1);
-    counter.count(kept, false, t + 2);
-    counter.count(["a"], true, t + MINUTE_MS);
-    counter.count([], true, t);
+    const ab = kept(["a", "b"]);
+    counter.count(ab, t);
+    counter.count(oneOff(["a", "c"]), t + 1);
+    counter.count(ab, t + 2);
+    counter.count(oneOff(["a"]), t + MINUTE_MS);
+    counter.count(oneOff([]), t);
     expect(plain(await counter.take())).toEqual({ 100: { a: 3, b: 2, c: 1 }, 101: { a: 1 } });
-    counter.count(["c"], true, t + 3);
+    counter.count(oneOff(["c"]), t + 3);
     expect(plain(await counter.take())).toEqual({ 100: { c: 1 } });
+  });
+
+  it("counts one kept answer served across minutes and takes into the right buckets", async () => {
+    const counter = new DeliveryCounter();
+    const t = 100 * MINUTE_MS;
+    const ab = kept(["a", "b"]);
+    counter.count(ab, t);
+    counter.count(ab, t + MINUTE_MS);
+    counter.count(ab, t + 1); // a late response of the earlier minute
+    counter.count(ab, t + MINUTE_MS + 1);
+    const taking = counter.take();
+    counter.count(ab, t + MINUTE_MS + 2); // while the take runs: the next take's
+    expect(plain(await taking)).toEqual({ 100: { a: 2, b: 2 }, 101: { a: 2, b: 2 } });
+    expect(plain(await counter.take())).toEqual({ 101: { a: 1, b: 1 } });
+    const other = new DeliveryCounter(); // another counter counting the same answer keeps its own tally
+    other.count(ab, t);
+    counter.count(ab, t);
+    other.count(ab, t);
+    expect(plain(await other.take())).toEqual({ 100: { a: 2, b: 2 } });
+    expect(plain(await counter.take())).toEqual({ 100: { a: 1, b: 1 } });
   });
 
   it("merges counts put back after a failed flush with the ones counted meanwhile", async () => {
     const counter = new DeliveryCounter();
     const t = 100 * MINUTE_MS;
-    counter.count(["a"], false, t);
+    counter.count(kept(["a"]), t);
     const taken = await counter.take();
-    counter.count(["a"], false, t + 1);
+    counter.count(kept(["a"]), t + 1);
     counter.restore(taken);
-    counter.count(["a"], false, t + 2);
+    counter.count(kept(["a"]), t + 2);
     expect(plain(await counter.take())).toEqual({ 100: { a: 3 } });
   });
 
@@ -53,9 +76,9 @@ describe("DeliveryCounter", () => {
     const counter = new DeliveryCounter();
     const t = 100 * MINUTE_MS;
     const lists = Array.from({ length: 2_500 }, (_, i) => [`c${i % 7}`, `d${i % 3}`]);
-    for (const list of lists) counter.count(list, false, t);
+    for (const list of lists) counter.count(kept(list), t);
     const taking = counter.take(100); // 25 slices
-    counter.count(["late"], false, t);
+    counter.count(kept(["late"]), t);
     const taken = plain(await taking);
     expect(taken[100]).toEqual({
       ...Object.fromEntries(
@@ -79,9 +102,9 @@ describe("flusher", () => {
     };
     const counter = new DeliveryCounter();
     const flusher = startFlusher(counter, store, log, 60_000);
-    counter.count(["a"]);
+    counter.count(kept(["a"]));
     await flusher.flush();
-    counter.count(["a", "b"]);
+    counter.count(kept(["a", "b"]));
     await flusher.flush();
     down = false;
     await flusher.flush();
