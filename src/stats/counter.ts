@@ -102,18 +102,28 @@ export class DeliveryCounter {
     this.epochs = [];
     this.minuteEnd = 0;
     let inSlice = 0;
+    // One box per campaign and minute: one lookup per served id instead of a get and a set.
+    const boxes = new Map<number, Map<string, { n: number }>>();
     for (const epoch of epochs) {
       const { tallies, counts } = epoch;
-      const byId = bucketOf(taken, epoch.minute);
+      const byId = bucketOf(boxes, epoch.minute);
       for (let i = 0; i < tallies.length; i++) {
         const n = counts[i] as number;
-        for (const id of (tallies[i] as Tally).ids) byId.set(id, (byId.get(id) ?? 0) + n);
+        for (const id of (tallies[i] as Tally).ids) {
+          const box = byId.get(id);
+          if (box === undefined) byId.set(id, { n });
+          else box.n += n;
+        }
         if (++inSlice === sliceSize) {
           inSlice = 0;
           await new Promise((resolve) => setImmediate(resolve));
         }
       }
       epoch.release();
+    }
+    for (const [minute, byId] of boxes) {
+      const into = bucketOf(taken, minute);
+      for (const [id, { n }] of byId) into.set(id, (into.get(id) ?? 0) + n);
     }
     return taken;
   }
