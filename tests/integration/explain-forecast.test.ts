@@ -128,4 +128,22 @@ describe("explanations and forecasts", () => {
     const invalid = await gql(FORECAST, { targeting: { include: { countries: ["Atlantis"] } } });
     expect(codes(invalid)).toEqual(["BAD_USER_INPUT"]);
   });
+
+  it("samples the requests answered from the device cache too (same body again: no new parse)", async () => {
+    const gql = graphqlClient(replicas[0]!.url);
+    const before = (await gql(FORECAST, { targeting: { include: { countries: ["de"] } } })).data?.forecast;
+    const repeats = 300;
+    const body = JSON.stringify({ app: "com.repeat.app", os: "ios", country: "DE" });
+    for (let i = 0; i < repeats; i += 50) {
+      const batch = Array.from({ length: 50 }, () =>
+        fetch(`${replicas[0]!.url}/v1/delivery`, { method: "POST", body }).then((res) => res.arrayBuffer()),
+      );
+      await Promise.all(batch);
+    }
+    const after = (await gql(FORECAST, { targeting: { include: { countries: ["de"] } } })).data?.forecast;
+    expect(after.sampledRequests).toBe(before.sampledRequests + repeats);
+    // Every request is still sampled (fewer than a window's slots), so the share moves exactly.
+    const germanBefore = Math.round(before.matchingShare * before.sampledRequests);
+    expect(after.matchingShare).toBeCloseTo((germanBefore + repeats) / after.sampledRequests, 2);
+  });
 });
