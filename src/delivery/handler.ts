@@ -125,7 +125,7 @@ export function createDeliveryHandler(source: SnapshotSource, observe?: Delivery
     const parsed = parseDeviceFields(raw);
     if (!parsed.ok) return fail(res, startedAt, 400, parsed.error, parsed.fields);
     source.traffic?.record(parsed.request);
-    send(res, startedAt, now, snapshot.match(parsed.request, now, key));
+    send(res, startedAt, now, snapshot.matchUncached(parsed.request, now, key));
   }
 
   return function handleDelivery(req: IncomingMessage, res: ServerResponse, query: string): void {

@@ -114,16 +114,20 @@ export class TargetingSnapshot {
     return this.shared.devices?.get(key, this.stamp, now);
   }
 
-  /**
-   * The answer for a valid, normalised request; kept in the device cache under `key` (whatever names
-   * this device's request exactly: its text, or by default its normalised fields).
-   */
+  /** The answer for a valid, normalised request: the device cache's under `key`, else matched. */
   match(request: DeviceRequest, now = Date.now(), key = `${request.app}\n${request.os}\n${request.country}`): Answer {
+    return this.cached(key, now) ?? this.matchUncached(request, now, key);
+  }
+
+  /**
+   * The answer matched now (the caller found nothing under `key`), kept in the device cache under `key`
+   * — whatever names this device's request exactly: its text, or its normalised fields — when the device
+   * is admitted.
+   */
+  matchUncached(request: DeviceRequest, now: number, key: string): Answer {
     const { devices, answers, matches } = this.shared;
-    if (devices === null) return answers.answerFor(findMatches(this.index, request, now, matches).campaigns, false);
-    const cached = devices.get(key, this.stamp, now);
-    if (cached !== undefined) return cached;
     findMatches(this.index, request, now, matches);
+    if (devices === null) return answers.answerFor(matches.campaigns, false);
     const admitted = devices.admits(key);
     const answer = answers.answerFor(matches.campaigns, admitted);
     if (admitted) devices.set(key, this.stamp, answer, matches.from, matches.until);
