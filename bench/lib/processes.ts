@@ -32,7 +32,9 @@ export function spawnServer(script: string, env: Record<string, string>): Promis
     built = true;
     // BENCH_CPU_PROF=<dir>: each replica writes a CPU profile there when it exits.
     const profileDir = process.env.BENCH_CPU_PROF;
-    args = [...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), "dist/src/index.js"];
+    // BENCH_NODE_FLAGS: extra node/V8 flags for every replica (e.g. "--trace-gc"), space-separated.
+    const flags = process.env.BENCH_NODE_FLAGS?.split(" ").filter(Boolean) ?? [];
+    args = [...flags, ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), "dist/src/index.js"];
   }
   const child = spawn(process.execPath, args, {
     cwd: ROOT,

@@ -188,7 +188,7 @@ function* listOf(set: ReadonlySet<string>): Steps<readonly string[]> {
   const list: string[] = [];
   for (const value of set) {
     list.push(value);
-    if (list.length % (STEP * 8) === 0) yield;
+    if (list.length % STEP === 0) yield;
   }
   return list;
 }
@@ -197,7 +197,7 @@ function* setOf(values: readonly string[]): Steps<Set<string>> {
   const set = new Set<string>();
   for (let i = 0; i < values.length; i++) {
     set.add(values[i] as string);
-    if (i % (STEP * 8) === STEP * 8 - 1) yield;
+    if (i % STEP === STEP - 1) yield;
   }
   return set;
 }

@@ -13,7 +13,7 @@ type Entry<V> = V | typeof DELETED;
 const FOLD_SHARE = 1 / 16;
 const FOLD_FLOOR = 1_024;
 /** Entries copied between two yields while folding. */
-const FOLD_STEP = 4_096;
+const FOLD_STEP = 1_024;
 
 function lookup<V>(base: ReadonlyMap<string, V>, overlay: ReadonlyMap<string, Entry<V>>, key: string): V | undefined {
   const entry = overlay.get(key);

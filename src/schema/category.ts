@@ -79,7 +79,7 @@ builder.mutationFields((t) => ({
       reason: t.arg.string({ description: REASON_DESCRIPTION }),
     },
     resolve: async (_root, args, ctx, info) => {
-      const { id, name, apps } = validateCategory(slicedArgument(ctx, info, "input", args.input));
+      const { id, name, apps } = await validateCategory(slicedArgument(ctx, info, "input", args.input));
       const reason = validateReason(args.reason);
       const committed = await commitChange(
         ctx,

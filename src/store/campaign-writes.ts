@@ -27,9 +27,10 @@ export interface CampaignRow {
 
 // Rows travel as one JSON text parameter per statement (json_to_recordset). Prisma re-parses raw
 // parameters synchronously (~30 ms per MB, and ~2 µs per array element), so statements stay small:
-// a 20,000-campaign import becomes ~100 statements, each holding the event loop for a few ms only.
-const CAMPAIGNS_PER_STATEMENT = 500;
-const RULES_PER_STATEMENT = 4_000;
+// a 20,000-campaign import becomes a few hundred statements, each holding the event loop for a few ms
+// only (the query compiler's work per statement grows with its parameter).
+const CAMPAIGNS_PER_STATEMENT = 200;
+const RULES_PER_STATEMENT = 1_000;
 
 export function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];

@@ -3,7 +3,7 @@
 import type { Prisma } from "../generated/prisma/client.ts";
 import { chunks } from "./campaign-writes.ts";
 
-const APPS_PER_STATEMENT = 5_000;
+const APPS_PER_STATEMENT = 1_000;
 
 export async function replaceCategoryApps(tx: Prisma.TransactionClient, id: string, apps: readonly string[]) {
   await tx.$executeRaw`DELETE FROM category_app WHERE category_id = ${id}`;

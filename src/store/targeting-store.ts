@@ -25,8 +25,10 @@ export type ChangesSince =
 
 /** Up to this many changed entities are read in one statement (the common, latency-critical case). */
 export const SMALL_DELTA_ITEMS = 500;
-const CAMPAIGN_PAGE = 1_000;
-const CATEGORY_APP_PAGE = 20_000;
+// Pages small enough that converting one (pg's row parsing, then Prisma's) takes a few ms even on a
+// busy 2-core machine: a replica reads a bulk import while it serves.
+const CAMPAIGN_PAGE = 250;
+const CATEGORY_APP_PAGE = 5_000;
 
 const DIMENSION_KEYS = { APP: "app", COUNTRY: "country", OS: "os", CATEGORY: "category" } as const;
 type RuleTuple = [keyof typeof DIMENSION_KEYS, "INCLUDE" | "EXCLUDE", string];
