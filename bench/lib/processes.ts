@@ -102,6 +102,7 @@ export async function deliveryLoad(
     requests: [{ setupRequest: (req) => ({ ...req, body: bodies[next++ % bodies.length] }) }],
   });
   return {
+    requests: result.requests.total,
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,

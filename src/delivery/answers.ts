@@ -45,7 +45,12 @@ export const LARGE_ANSWER_BYTES = 4096;
 
 /** What an answer holds in memory, roughly: the body when encoded, else its two arrays and itself. */
 export function answerSize(answer: Answer): number {
-  return (answer.encoded?.length ?? 0) + 16 * answer.campaigns.length + 80;
+  return (answer.encoded?.length ?? 0) + compactAnswerSize(answer.campaigns.length);
+}
+
+/** What a compact answer of `ads` ads holds: its two arrays and itself. */
+export function compactAnswerSize(ads: number): number {
+  return 16 * ads + 80;
 }
 
 /** The 200 body, or null for 204. */
@@ -63,6 +68,7 @@ export function bodyOf(answer: Answer): Buffer | string | null {
 
 interface Kept {
   used: boolean;
+  readonly hash: number;
   readonly answers: { readonly answer: Answer; readonly serials: Float64Array }[];
 }
 
@@ -72,8 +78,10 @@ export class AnswerTable {
   private keys = new Float64Array(64);
 
   constructor(maxBytes: number) {
-    this.table = new ClockCache(maxBytes, (_hash, kept) =>
-      kept.answers.reduce((sum, { answer }) => sum + answerSize(answer), 0),
+    this.table = new ClockCache(
+      maxBytes,
+      (_hash, kept) => kept.answers.reduce((sum, { answer }) => sum + answerSize(answer), 0),
+      2 * LARGE_ANSWER_BYTES,
     );
   }
 
@@ -111,12 +119,17 @@ export class AnswerTable {
     if (kept !== undefined) {
       for (const { answer, serials } of kept.answers) if (sameSerials(serials, keys, n)) return answer;
     }
-    // A set seen for the first time gets a one-off answer; from the second time on it is kept.
+    // A set seen for the first time gets an answer of its own; from the second time on it is kept, once
+    // it earns a place (more asked than the set it would evict). A kept answer is encoded once.
     if (!this.seen.check(hash)) return compact(campaigns, bytes, false, !cached);
+    if (kept === undefined) {
+      this.table.count(hash);
+      if (!this.table.admits(hash, bytes + compactAnswerSize(n))) return compact(campaigns, bytes, false, !cached);
+    }
     const answer = compact(campaigns, bytes, true, false);
     // A hash collision keeps both answers under the hash.
     const answers = [...(kept?.answers ?? []), { answer, serials: keys.slice(0, n) }];
-    this.table.set(hash, { used: false, answers });
+    this.table.set(hash, { used: false, hash, answers });
     return answer;
   }
 }

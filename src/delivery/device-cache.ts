@@ -2,15 +2,17 @@
 // instead of a match. Entries are tagged with the snapshot that computed them and the span in which
 // flight windows leave them valid; a stale entry is recomputed and replaced.
 //
-// Only devices seen before are admitted (seen-filter.ts). An entry is charged its key, its own overhead
-// and its answer when that is compact (answers.ts); a large, shared answer is held weakly — it is the
-// answer table's to keep, so entries never keep more alive than the budgets account for.
-import { type Answer, answerSize } from "./answers.ts";
+// Only devices seen before are offered a place (seen-filter.ts), and a device that would displace
+// another gets it only when it asks more often (clock-cache.ts). An entry is charged its key, its own
+// overhead and its answer when that is compact (answers.ts); a large, shared answer is held weakly —
+// it is the answer table's to keep, so entries never keep more alive than the budgets account for.
+import { type Answer, answerSize, compactAnswerSize } from "./answers.ts";
 import { ClockCache } from "./clock-cache.ts";
 import { hashString, SeenFilter } from "./seen-filter.ts";
 
 interface Entry {
   used: boolean;
+  readonly hash: number;
   readonly snapshot: number;
   readonly answer: Answer | WeakRef<Answer>;
   readonly from: number;
@@ -20,13 +22,18 @@ interface Entry {
 
 /** Rough bytes an entry holds beyond its key's characters: the Map slot, the entry, the key's header. */
 const ENTRY_OVERHEAD = 120;
+/** What a typical entry holds (a ~60-character key and a compact answer of a handful of ads). */
+const TYPICAL_ENTRY_BYTES = 400;
+
+/** What offer() answers when the device's answer is not to be kept. */
+export const NOT_KEPT = -1;
 
 export class DeviceCache {
   private readonly entries: ClockCache<string, Entry>;
   private readonly seen = new SeenFilter();
 
   constructor(maxBytes: number) {
-    this.entries = new ClockCache(maxBytes, (_key, entry) => entry.bytes);
+    this.entries = new ClockCache(maxBytes, (_key, entry) => entry.bytes, TYPICAL_ENTRY_BYTES);
   }
 
   get bytes(): number {
@@ -43,16 +50,37 @@ export class DeviceCache {
     return entry.answer instanceof WeakRef ? entry.answer.deref() : entry.answer;
   }
 
-  /** Whether an answer for `key` would be kept: the device is cached already or was seen before (marks it seen). */
-  admits(key: string): boolean {
-    return this.entries.has(key) || this.seen.check(hashString(key));
+  /**
+   * After a miss for `key`, whose answer has `ads` ads: the key's hash when its answer is to be kept
+   * (the entry is there but stale, or the device was seen before and earns a place), else NOT_KEPT.
+   * Counts the ask.
+   */
+  offer(key: string, ads: number): number {
+    const hash = hashString(key);
+    if (this.entries.has(key)) return hash;
+    if (!this.seen.check(hash)) return NOT_KEPT;
+    this.entries.count(hash);
+    // Sized as if the answer were compact: an upper bound (a shared answer is held weakly, for free).
+    return this.entries.admits(hash, entryBytes(key, compactAnswerSize(ads))) ? hash : NOT_KEPT;
   }
 
-  /** Keeps the answer for an admitted device. */
-  set(key: string, snapshot: number, answer: Answer, from: number, until: number): void {
+  /** Keeps the answer for a device that offer() accepted, under the hash it returned. */
+  set(key: string, hash: number, snapshot: number, answer: Answer, from: number, until: number): void {
     const shared = answer.encoded !== null;
-    // Keys are request texts: one byte per character as V8 stores them (two for the rare non-Latin-1).
-    const bytes = key.length + ENTRY_OVERHEAD + (shared ? 0 : answerSize(answer));
-    this.entries.set(key, { used: false, snapshot, answer: shared ? new WeakRef(answer) : answer, from, until, bytes });
+    const bytes = entryBytes(key, shared ? 0 : answerSize(answer));
+    this.entries.set(key, {
+      used: false,
+      hash,
+      snapshot,
+      answer: shared ? new WeakRef(answer) : answer,
+      from,
+      until,
+      bytes,
+    });
   }
+}
+
+/** Keys are request texts: one byte per character as V8 stores them (two for the rare non-Latin-1). */
+function entryBytes(key: string, answerBytes: number): number {
+  return key.length + ENTRY_OVERHEAD + answerBytes;
 }

@@ -4,7 +4,7 @@
 // no I/O; large changes are applied in steps that the caller can spread over event-loop turns.
 import { type Answer, AnswerTable } from "./answers.ts";
 import { type CompiledCampaign, compileCampaign } from "./compiled-campaign.ts";
-import { DeviceCache } from "./device-cache.ts";
+import { DeviceCache, NOT_KEPT } from "./device-cache.ts";
 import { EMPTY_LIST, emptyIndex, type IndexData } from "./index-data.ts";
 import { IndexDraft } from "./index-draft.ts";
 import { findMatches, type Matches, newMatches } from "./matcher.ts";
@@ -128,9 +128,9 @@ export class TargetingSnapshot {
     const { devices, answers, matches } = this.shared;
     findMatches(this.index, request, now, matches);
     if (devices === null) return answers.answerFor(matches.campaigns, false);
-    const admitted = devices.admits(key);
-    const answer = answers.answerFor(matches.campaigns, admitted);
-    if (admitted) devices.set(key, this.stamp, answer, matches.from, matches.until);
+    const hash = devices.offer(key, matches.campaigns.length);
+    const answer = answers.answerFor(matches.campaigns, hash !== NOT_KEPT);
+    if (hash !== NOT_KEPT) devices.set(key, hash, this.stamp, answer, matches.from, matches.until);
     return answer;
   }
 
