@@ -1,6 +1,7 @@
 // Which campaigns of a snapshot match a device request at an instant (docs/CONTRACT.md §2): the
 // candidates filed under the request's values (index-data.ts), checked against every rule and their
-// flight window. Hot: plain loops and property reads, no closures, no allocation but the result list.
+// flight window. Hot: plain loops and property reads, no closures, no allocation but the result list
+// (and, once per category list, country and os, the split of its candidates that later requests reuse).
 import type { CompiledCampaign } from "./compiled-campaign.ts";
 import { EMPTY_LIST, type IndexData } from "./index-data.ts";
 import type { DeviceRequest } from "./types.ts";
@@ -39,6 +40,66 @@ function seenUnderEarlierCategory(campaign: CompiledCampaign, categories: readon
   return false;
 }
 
+/**
+ * A category's candidates that pass a country and an os, split by what is left to check. `plain`
+ * ones include no app and exclude no category: for an app of the category at that country and os,
+ * only their excluded apps, whether they were already considered under an earlier category of the
+ * request (one that includes several), and their flight window are left. `other` ones are checked in
+ * full.
+ */
+interface CategorySplit {
+  readonly plain: readonly CompiledCampaign[];
+  readonly other: readonly CompiledCampaign[];
+}
+
+interface SplitsOfList {
+  /** Campaign references the splits hold, against the list's allowance. */
+  held: number;
+  readonly byCountry: Map<string, Map<string, CategorySplit>>;
+}
+
+/**
+ * Splits per posting list, made on first use: a list is immutable and shared by every snapshot until
+ * a change replaces it, and its splits go with it. Their memory is bounded by the list's own: at most
+ * SPLIT_ALLOWANCE times its length in references (a split holds only the campaigns that pass its
+ * country and os, so campaigns that target a few countries leave room for many); past that, the
+ * list's candidates are checked in full.
+ */
+const splits = new WeakMap<readonly CompiledCampaign[], SplitsOfList>();
+const SPLIT_ALLOWANCE = 64;
+
+function splitOf(list: readonly CompiledCampaign[], request: DeviceRequest): CategorySplit | undefined {
+  let ofList = splits.get(list);
+  if (ofList === undefined) {
+    ofList = { held: 0, byCountry: new Map() };
+    splits.set(list, ofList);
+  }
+  let byOs = ofList.byCountry.get(request.country);
+  const split = byOs?.get(request.os);
+  if (split !== undefined || ofList.held >= SPLIT_ALLOWANCE * list.length) return split;
+  if (byOs === undefined) {
+    byOs = new Map();
+    ofList.byCountry.set(request.country, byOs);
+  }
+  const made = splitList(list, request.country, request.os);
+  byOs.set(request.os, made);
+  // Each split also costs its maps and arrays: count it as one reference at least.
+  ofList.held += made.plain.length + made.other.length + 1;
+  return made;
+}
+
+function splitList(list: readonly CompiledCampaign[], country: string, os: string): CategorySplit {
+  const plain: CompiledCampaign[] = [];
+  const other: CompiledCampaign[] = [];
+  for (const campaign of list) {
+    const { include, exclude } = campaign;
+    if (!matchesValue(include.country, exclude.country, country) || !matchesValue(include.os, exclude.os, os)) continue;
+    if (include.app === null && exclude.category === null) plain.push(campaign);
+    else other.push(campaign);
+  }
+  return { plain, other };
+}
+
 function scanCategory(
   candidates: readonly CompiledCampaign[] | undefined,
   position: number,
@@ -48,10 +109,21 @@ function scanCategory(
   out: Matches,
 ): void {
   if (candidates === undefined) return;
-  for (let i = 0; i < candidates.length; i++) {
-    const campaign = candidates[i] as CompiledCampaign;
+  const split = splitOf(candidates, request);
+  const checked = split === undefined ? candidates : split.other;
+  for (let i = 0; i < checked.length; i++) {
+    const campaign = checked[i] as CompiledCampaign;
     if (position > 0 && seenUnderEarlierCategory(campaign, categories, position)) continue;
     consider(campaign, request, categories, now, out);
+  }
+  if (split === undefined) return;
+  const plain = split.plain;
+  for (let i = 0; i < plain.length; i++) {
+    const campaign = plain[i] as CompiledCampaign;
+    const included = campaign.include.category as ReadonlySet<string>;
+    if (position > 0 && included.size > 1 && seenUnderEarlierCategory(campaign, categories, position)) continue;
+    if (campaign.exclude.app?.has(request.app)) continue;
+    inFlight(campaign, now, out);
   }
 }
 
@@ -74,7 +146,11 @@ function consider(
   now: number,
   out: Matches,
 ): void {
-  if (!matchesRules(campaign, request, categories)) return;
+  if (matchesRules(campaign, request, categories)) inFlight(campaign, now, out);
+}
+
+/** Adds a campaign whose rules match if its flight window holds `now`; narrows the span either way. */
+function inFlight(campaign: CompiledCampaign, now: number, out: Matches): void {
   if (campaign.startsAt > now) {
     if (campaign.startsAt < out.until) out.until = campaign.startsAt;
   } else if (campaign.endsAt > now) {

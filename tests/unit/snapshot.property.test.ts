@@ -234,4 +234,39 @@ describe("targeting snapshot", () => {
     expect(shared.campaignIds).toHaveLength(300);
     expect(snapshot.answerCacheUsage.answers).toBe(1);
   });
+
+  it("answers exactly for more (country, os) pairs than a category's candidate splits are kept for", () => {
+    // The matcher splits a category's candidates per country and os on first use, up to a limit per
+    // list; past it, it checks them in full. Both ways must give the same answers.
+    const none = { app: [], os: [], country: [], category: [] };
+    const countries = Array.from({ length: 40 }, (_, i) => `C${i}`);
+    const oses = Array.from({ length: 20 }, (_, i) => `os${i}`);
+    const campaigns: CampaignDef[] = Array.from({ length: 60 }, (_, i) => ({
+      id: `k${i}`,
+      imageUrl: `https://img/${i}.png`,
+      cta: "Go",
+      status: "ACTIVE",
+      priority: i % 5,
+      startsAt: null,
+      endsAt: null,
+      include: {
+        ...none,
+        category: i % 3 ? ["music"] : ["music", "games"],
+        country: i % 4 ? countries.filter((_, c) => (c + i) % 3 === 0) : [],
+        os: i % 5 ? [] : oses.filter((_, o) => (o + i) % 2 === 0),
+      },
+      exclude: { ...none, app: i % 7 ? [] : ["a2"] },
+    }));
+    const categories: CategoryDef[] = [
+      { id: "music", apps: ["a1", "a2", "a3"] },
+      { id: "games", apps: ["a2", "a3"] },
+    ];
+    const snapshot = TargetingSnapshot.build(1, campaigns, categories, { deviceCache: false });
+    for (const country of countries)
+      for (const os of oses)
+        for (const app of ["a1", "a2", "a3"]) {
+          const req = { app, os, country };
+          expect(snapshot.match(req, NOW).campaignIds).toEqual(bruteForce(campaigns, categories, req, NOW));
+        }
+  });
 });
