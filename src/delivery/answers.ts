@@ -3,9 +3,10 @@
 // A small answer (the usual handful of ads) is kept compact — the ordered campaigns and their ids —
 // and its body is joined from the campaigns' pre-serialised fragments when it is written: a few
 // hundred bytes, cheaper to join than to keep (a cached device then costs ~300 bytes, not ~1.5 KB).
-// A large answer (hundreds of ads, tens of KB) is interned: every set of matching campaigns has one,
-// encoded once and shared by every device that gets it, so a response's cost does not grow with its
-// size. Either way the stats counter counts a kept answer once per response (a tally on the answer),
+// A large answer (hundreds of ads, tens of KB) is interned: a set of matching campaigns asked again
+// gets one, encoded once and shared by every device that gets it, so a response's cost does not grow
+// with its size (while the table's budget holds it: sets beyond it are kept by how often they are
+// asked, clock-cache.ts). Either way the stats counter counts a kept answer once per response (a tally on the answer),
 // not once per ad; an answer nothing keeps (`oneOff`) is counted per ad at once — it cost that much to
 // build, and a tally would have kept every one-off answer alive until the flush.
 //
