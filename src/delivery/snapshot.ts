@@ -122,7 +122,7 @@ export class TargetingSnapshot {
   /**
    * The answer matched now (the caller found nothing under `key`), kept in the device cache under `key`
    * — whatever names this device's request exactly: its text, or its normalised fields — when the device
-   * is admitted.
+   * cache offers it a place (DeviceCache.offer).
    */
   matchUncached(request: DeviceRequest, now: number, key: string): Answer {
     const { devices, answers, matches } = this.shared;
