@@ -1,7 +1,7 @@
 // Bulk campaign writes for importCampaigns: set-based statements instead of one round trip per
 // campaign (5,000 campaigns in well under a second). Runs inside the caller's transaction, so the
 // whole batch is one change-log version and fails as a whole.
-import type { Prisma } from "../generated/prisma/client.ts";
+import { Prisma } from "../generated/prisma/client.ts";
 import type { CampaignStatus, Dimension, RuleMode } from "../generated/prisma/enums.ts";
 
 type Tx = Prisma.TransactionClient;
@@ -32,6 +32,15 @@ export interface CampaignRow {
 const CAMPAIGNS_PER_STATEMENT = 200;
 const RULES_PER_STATEMENT = 1_000;
 
+/**
+ * `column = ANY(ids)`, the ids sent as one JSON text. Written as an array (not `IN (SELECT …)`) so
+ * the planner looks each id up in the column's index: a semi-join against the list seq-scanned the
+ * whole table (targeting_rule: ~13 ms a statement at 100k rules, ten statements per 2,000 imported).
+ */
+export function idIn(column: Prisma.Sql, ids: readonly string[]): Prisma.Sql {
+  return Prisma.sql`${column} = ANY(ARRAY(SELECT json_array_elements_text(${JSON.stringify(ids)}::json)))`;
+}
+
 export function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -51,9 +60,10 @@ export async function upsertCampaigns(tx: Tx, campaigns: readonly CampaignRow[])
         name = EXCLUDED.name, image_url = EXCLUDED.image_url, cta = EXCLUDED.cta, status = EXCLUDED.status,
         priority = EXCLUDED.priority, starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at,
         revision = campaign.revision + 1, updated_at = now()`;
-    await tx.$executeRaw`
-      DELETE FROM targeting_rule
-      WHERE campaign_id IN (SELECT json_array_elements_text(${JSON.stringify(part.map((c) => c.id))}::json))`;
+    await tx.$executeRaw`DELETE FROM targeting_rule WHERE ${idIn(
+      Prisma.sql`campaign_id`,
+      part.map((c) => c.id),
+    )}`;
   }
   const rules = campaigns.flatMap((c) => c.rules.map((rule) => ({ campaignId: c.id, ...rule })));
   for (const part of chunks(rules, RULES_PER_STATEMENT)) {

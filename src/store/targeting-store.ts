@@ -8,7 +8,7 @@
 import type { Db } from "../db/client.ts";
 import type { CampaignDef, CategoryDef, IndexChange } from "../delivery/types.ts";
 import { Prisma } from "../generated/prisma/client.ts";
-import { chunks } from "./campaign-writes.ts";
+import { chunks, idIn } from "./campaign-writes.ts";
 
 type Tx = Prisma.TransactionClient;
 
@@ -76,10 +76,7 @@ async function readCampaigns(tx: Tx, ids: string[] | null): Promise<CampaignDef[
   const defs: CampaignDef[] = [];
   if (ids) {
     for (const chunk of chunks(ids, CAMPAIGN_PAGE)) {
-      for (const row of await campaignPage(
-        tx,
-        Prisma.sql`"id" IN (SELECT json_array_elements_text(${JSON.stringify(chunk)}::json))`,
-      )) {
+      for (const row of await campaignPage(tx, idIn(Prisma.sql`"id"`, chunk))) {
         defs.push(toCampaignDef(row));
       }
     }
@@ -123,13 +120,10 @@ async function readCategories(tx: Tx, ids: string[] | null): Promise<CategoryDef
     for (const chunk of chunks(ids, CAMPAIGN_PAGE)) defs.push(...(await readCategories(tx, chunk)));
     return defs;
   }
-  const idList = JSON.stringify(ids ?? []);
-  const only = ids ? Prisma.sql`AND "id" IN (SELECT json_array_elements_text(${idList}::json))` : Prisma.empty;
+  const only = ids ? Prisma.sql`AND ${idIn(Prisma.sql`"id"`, ids)}` : Prisma.empty;
   const existing = await tx.$queryRaw<{ id: string }[]>`SELECT "id" FROM "category" WHERE true ${only} ORDER BY "id"`;
   const apps = new Map<string, string[]>(existing.map((c) => [c.id, []]));
-  const onlyApps = ids
-    ? Prisma.sql`AND "category_id" IN (SELECT json_array_elements_text(${idList}::json))`
-    : Prisma.empty;
+  const onlyApps = ids ? Prisma.sql`AND ${idIn(Prisma.sql`"category_id"`, ids)}` : Prisma.empty;
   let after = { id: "", app: "" };
   for (;;) {
     const rows = await tx.$queryRaw<{ id: string; apps: string[]; last: string; n: number }[]>`
