@@ -49,6 +49,20 @@ export function rssMb(child: Child): number {
   return Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1] ?? Number.NaN) / 1024;
 }
 
+/** CPU time (user + system, all threads) the child has used, in µs; NaN where /proc is not there. */
+export function cpuMicros(child: Child): number {
+  try {
+    // Fields after the ")" that ends the command name: utime and stime are the 12th and 13th, in ticks.
+    const fields = readFileSync(`/proc/${child.child.pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** USER_HZ: 100 on every Linux build this bench runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 export async function servedVersion(url: string): Promise<number> {
   const body = (await (await fetch(`${url}/readyz`)).json()) as { version?: number };
   return body.version ?? 0;

@@ -120,9 +120,9 @@ export class IndexDraft implements CatalogStats {
       const draft = this.base.postings[dimension].edit();
       let done = 0;
       for (const [value, edit] of edits) {
-        const list = applyEdit(draft.get(value) ?? EMPTY_LIST, edit);
-        if (list.length) draft.set(value, list);
-        else draft.delete(value);
+        const current = draft.get(value);
+        const list = applyEdit(current ?? EMPTY_LIST, edit);
+        draft.replace(value, current, list.length ? list : undefined);
         if (++done % 64 === 0) yield;
       }
       postings[dimension] = yield* draft.finish();

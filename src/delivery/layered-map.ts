@@ -86,12 +86,25 @@ export class LayeredMapDraft<V> {
   }
 
   set(key: string, value: V): void {
-    if (this.get(key) === undefined) this.size++;
-    this.own().set(key, value);
+    this.replace(key, this.get(key), value);
   }
 
   delete(key: string): void {
-    if (this.get(key) === undefined) return;
+    this.replace(key, this.get(key), undefined);
+  }
+
+  /**
+   * Sets (or, with undefined, deletes) the key whose current value the caller just read with get():
+   * a bulk change reads and rewrites thousands of keys of a 100k-key map, and a second lookup per key
+   * was a third of its cost.
+   */
+  replace(key: string, current: V | undefined, value: V | undefined): void {
+    if (value !== undefined) {
+      if (current === undefined) this.size++;
+      this.own().set(key, value);
+      return;
+    }
+    if (current === undefined) return;
     this.size--;
     const overlay = this.own();
     if (this.base.has(key)) overlay.set(key, DELETED);

@@ -188,8 +188,8 @@ export async function loadChangesSince(db: Db, since: number): Promise<ChangesSi
     SELECT
       (SELECT "version" FROM head) AS "version",
       (SELECT count(*)::int FROM changed) AS "items",
-      (SELECT array_agg(DISTINCT "campaign_id") FROM changed WHERE "campaign_id" IS NOT NULL) AS "campaign_ids",
-      (SELECT array_agg(DISTINCT "category_id") FROM changed WHERE "category_id" IS NOT NULL) AS "category_ids",
+      (SELECT json_agg(DISTINCT "campaign_id") FROM changed WHERE "campaign_id" IS NOT NULL) AS "campaign_ids",
+      (SELECT json_agg(DISTINCT "category_id") FROM changed WHERE "category_id" IS NOT NULL) AS "category_ids",
       -- A delta too large for this query is read by largeDelta: its rows are not built here at all.
       CASE WHEN (SELECT count(*) FROM changed) <= ${SMALL_DELTA_ITEMS} THEN (SELECT json_agg(json_build_object(
           'id', c."id", 'imageUrl', c."image_url", 'cta', c."cta", 'status', c."status", 'priority', c."priority",
@@ -226,9 +226,10 @@ function fromRuleTuples(c: NonNullable<DeltaRow["campaigns"]>[number]): Campaign
 function largeDelta(db: Db, since: number): Promise<ChangesSince> {
   return db.$transaction(async (tx): Promise<ChangesSince> => {
     const version = await currentVersion(tx);
+    // JSON, not Postgres arrays (see the top of this file): parsing a 2,000-id array cost ~14 ms.
     const [ids] = await tx.$queryRaw<{ campaigns: string[] | null; categories: string[] | null }[]>`
-      SELECT array_agg(DISTINCT "campaign_id") FILTER (WHERE "campaign_id" IS NOT NULL) AS "campaigns",
-             array_agg(DISTINCT "category_id") FILTER (WHERE "category_id" IS NOT NULL) AS "categories"
+      SELECT json_agg(DISTINCT "campaign_id") FILTER (WHERE "campaign_id" IS NOT NULL) AS "campaigns",
+             json_agg(DISTINCT "category_id") FILTER (WHERE "category_id" IS NOT NULL) AS "categories"
       FROM "change_log_item" WHERE "version" > ${since} AND "version" <= ${version}`;
     const campaignIds = ids?.campaigns ?? [];
     const categoryIds = ids?.categories ?? [];
