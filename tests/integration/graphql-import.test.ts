@@ -98,6 +98,46 @@ describe("importCampaigns", () => {
     ]);
   });
 
+  it("re-importing changed targeting stores exactly the new rules, and delivery follows at once", async () => {
+    const before = {
+      id: "sync-1",
+      name: "Sync",
+      imageUrl: "https://x.example/s.png",
+      cta: "Go",
+      targeting: { include: { apps: ["com.sync.a", "com.sync.b"], countries: ["US"] }, exclude: { os: ["ios"] } },
+    };
+    const other = { ...before, id: "sync-2", targeting: { include: { apps: ["com.sync.a"] } } };
+    expect((await gql(IMPORT, { campaigns: [before, other] })).errors).toBeUndefined();
+    expect((await deliver(server.url, "com.sync.b", "android", "US")).cids).toContain("sync-1");
+
+    // com.sync.b and the ios exclusion go, com.sync.c and DE come, com.sync.a and US stay; sync-2 is
+    // re-sent unchanged.
+    const after = {
+      ...before,
+      targeting: { include: { apps: ["com.sync.a", "com.sync.c"], countries: ["US", "DE"] }, exclude: {} },
+    };
+    const res = await gql(IMPORT, { campaigns: [after, other] });
+    expect(res.errors).toBeUndefined();
+    const rules = await database.sql<{ campaign_id: string; rule: string }>(
+      `SELECT campaign_id, mode || ' ' || dimension || ' ' || value AS rule FROM targeting_rule
+       WHERE campaign_id LIKE 'sync-%' ORDER BY campaign_id, rule`,
+    );
+    expect(rules).toEqual([
+      { campaign_id: "sync-1", rule: "INCLUDE APP com.sync.a" },
+      { campaign_id: "sync-1", rule: "INCLUDE APP com.sync.c" },
+      { campaign_id: "sync-1", rule: "INCLUDE COUNTRY DE" },
+      { campaign_id: "sync-1", rule: "INCLUDE COUNTRY US" },
+      { campaign_id: "sync-2", rule: "INCLUDE APP com.sync.a" },
+    ]);
+    expect((await deliver(server.url, "com.sync.b", "android", "US")).cids).not.toContain("sync-1");
+    expect((await deliver(server.url, "com.sync.c", "ios", "Germany")).cids).toContain("sync-1");
+    expect((await deliver(server.url, "com.sync.a", "ios", "US")).cids).toEqual(
+      expect.arrayContaining(["sync-1", "sync-2"]),
+    );
+    const history = await gql(`{ campaign(id: "sync-1") { revision } }`);
+    expect(history.data?.campaign).toEqual({ revision: 2 });
+  });
+
   it("rolls back the whole batch when one item is invalid, naming each bad item and field", async () => {
     const logBefore = await logRows();
     const revisions = await count("SELECT sum(revision) AS n FROM campaign");
