@@ -8,6 +8,8 @@
 //    a restart of replica C (start-up build; its /healthz probed meanwhile). For each: the mutation's
 //    latency and `propagated`, time until every replica serves it, probe p50/p99/max, and the longest
 //    event-loop stall on A and B.
+// 3. The import and the pause applied to the index in this process alone: the stall the index work
+//    itself causes, without three replicas and Postgres sharing the cores.
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { createDb } from "../src/db/client.ts";
@@ -15,6 +17,7 @@ import { generateSynthetic, syntheticApp, syntheticRequests } from "../src/seed/
 import type { SeedData } from "../src/seed/types.ts";
 import { writeSeed } from "../src/seed/write.ts";
 import { createTestDatabase } from "../tests/helpers/database.ts";
+import { applyAlone } from "./lib/apply-alone.ts";
 import { type Child, fmt, percentile, spawnServer, waitReady } from "./lib/processes.ts";
 import { ADMIN_TOKEN, gql, heapMb, longestStallMs, rssMb, startProbe, untilServed } from "./lib/replicas.ts";
 import { hasWrk, wrkLoad } from "./lib/wrk.ts";
@@ -210,6 +213,17 @@ async function main(): Promise<void> {
     console.log(
       `restart of C: ready after ${fmt(performance.now() - started)} ms from listening; /healthz meanwhile ${summary(health)}`,
     );
+
+    // 3. The index work alone: the same changes applied in this process, nothing else running.
+    await Promise.all(replicas.map((r) => r.stop()));
+    const imported = bulk.campaigns.map((c) => ({ ...c, id: `bulk-${c.id}` }));
+    const paused = imported.map((c) => ({ ...c, status: "PAUSED" as const }));
+    const alone = (results: { wallMs: number; longestGapMs: number }[]) =>
+      results.map((r) => `${fmt(r.wallMs)} ms (longest gap ${fmt(r.longestGapMs, 1)} ms)`).join(", ");
+    console.log("the same changes applied in this process alone (no replica, Postgres or load competing):");
+    console.log(`  import of the ${fmt(imported.length)}: ${alone(await applyAlone(catalog, imported, 3))}`);
+    const withImported = { ...catalog, campaigns: [...catalog.campaigns, ...imported] };
+    console.log(`  pausing them: ${alone(await applyAlone(withImported, paused, 3))}`);
   } finally {
     await Promise.all(replicas.map((r) => r.stop()));
     await sql.end();
