@@ -17,7 +17,7 @@ import { generateSynthetic, syntheticApp, syntheticRequests } from "../src/seed/
 import type { SeedData } from "../src/seed/types.ts";
 import { writeSeed } from "../src/seed/write.ts";
 import { createTestDatabase } from "../tests/helpers/database.ts";
-import { applyAlone } from "./lib/apply-alone.ts";
+import { type AloneResult, applyAlone } from "./lib/apply-alone.ts";
 import { type Child, fmt, percentile, spawnServer, waitReady } from "./lib/processes.ts";
 import { ADMIN_TOKEN, gql, heapMb, longestStallMs, rssMb, startProbe, untilServed } from "./lib/replicas.ts";
 import { hasWrk, wrkLoad } from "./lib/wrk.ts";
@@ -218,7 +218,7 @@ async function main(): Promise<void> {
     await Promise.all(replicas.map((r) => r.stop()));
     const imported = bulk.campaigns.map((c) => ({ ...c, id: `bulk-${c.id}` }));
     const paused = imported.map((c) => ({ ...c, status: "PAUSED" as const }));
-    const alone = (results: { wallMs: number; longestGapMs: number }[]) =>
+    const alone = (results: AloneResult[]) =>
       results.map((r) => `${fmt(r.wallMs)} ms (longest gap ${fmt(r.longestGapMs, 1)} ms)`).join(", ");
     console.log("the same changes applied in this process alone (no replica, Postgres or load competing):");
     console.log(`  import of the ${fmt(imported.length)}: ${alone(await applyAlone(catalog, imported, 3))}`);

@@ -83,9 +83,9 @@ async function httpBench(label: string, catalog: SeedData, bodies: string[]): Pr
     };
     for (let round = 0; round < Number(args.rounds); round++) {
       const baseFirst = round % 2 === 0;
-      const first = await measure(baseFirst ? baseline : bullseye);
-      const second = await measure(baseFirst ? bullseye : baseline);
-      const [base, ours] = baseFirst ? [first, second] : [second, first];
+      const earlier = await measure(baseFirst ? baseline : bullseye);
+      const later = await measure(baseFirst ? bullseye : baseline);
+      const [base, ours] = baseFirst ? [earlier, later] : [later, earlier];
       ratios.push(ours.rps / base.rps);
       cpuRatios.push(base.cpuPerRequest / ours.cpuPerRequest);
       console.log(

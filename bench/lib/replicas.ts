@@ -49,6 +49,9 @@ export function rssMb(child: Child): number {
   return Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1] ?? Number.NaN) / 1024;
 }
 
+/** USER_HZ: 100 on every Linux build this bench runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 /** CPU time (user + system, all threads) the child has used, in µs; NaN where /proc is not there. */
 export function cpuMicros(child: Child): number {
   try {
@@ -59,9 +62,6 @@ export function cpuMicros(child: Child): number {
     return Number.NaN;
   }
 }
-
-/** USER_HZ: 100 on every Linux build this bench runs on. */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 export async function servedVersion(url: string): Promise<number> {
   const body = (await (await fetch(`${url}/readyz`)).json()) as { version?: number };

@@ -68,7 +68,7 @@ export class ClockCache<K, V extends Marked> {
     if (bytes > this.maxBytes) return false;
     if (this.held + bytes <= this.maxBytes) return true;
     const victim = this.victim();
-    return victim === undefined || this.frequency.estimate(hash) > this.frequency.estimate(victim.hash);
+    return victim === undefined || this.frequency.estimate(hash) > this.frequency.estimate(victim[1].hash);
   }
 
   /** Remembers the value, evicting entries not used lately; one larger than the budget is not kept. */
@@ -84,21 +84,20 @@ export class ClockCache<K, V extends Marked> {
     this.map.set(key, value);
     this.held += bytes;
     while (this.held > this.maxBytes) {
-      this.victim();
-      const [oldestKey, oldest] = this.map.entries().next().value as [K, V];
+      const [oldestKey, oldest] = this.victim() as [K, V];
       this.map.delete(oldestKey);
       this.held -= this.sizeOf(oldestKey, oldest);
     }
   }
 
   /** The next entry to evict, first in the Map: used entries in front of it get their second chance. */
-  private victim(): V | undefined {
+  private victim(): [K, V] | undefined {
     let chances = MAX_SECOND_CHANCES;
     for (;;) {
       const first = this.map.entries().next();
       if (first.done) return undefined;
       const [key, value] = first.value;
-      if (!value.used || chances-- <= 0) return value;
+      if (!value.used || chances-- <= 0) return first.value;
       value.used = false;
       this.map.delete(key);
       this.map.set(key, value);
