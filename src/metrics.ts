@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { AnswerCacheUsage } from "./delivery/snapshot.ts";
+import type { ApplyKind } from "./delivery/types.ts";
 
 /**
  * nodejs_eventloop_lag_* sample the loop with a timer this often, and record the time between two
@@ -82,7 +83,7 @@ export function createMetrics(sources: MetricSources) {
   });
   const indexApply = new Histogram({
     name: "bullseye_index_apply_duration_seconds",
-    help: "Time to read and apply changes to the index, by kind (delta or full rebuild)",
+    help: "Time to read and apply changes to the index, by kind (full rebuild, delta read from the change log, change carried on the bus)",
     labelNames: ["kind"] as const,
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
     registers: [registry],
@@ -134,7 +135,7 @@ export function createMetrics(sources: MetricSources) {
     observeDelivery(status: number, startedAt: number): void {
       delivery.observe(status, (performance.now() - startedAt) / 1000);
     },
-    indexApplied(kind: "full" | "delta", seconds: number): void {
+    indexApplied(kind: ApplyKind, seconds: number): void {
       indexApply.labels(kind).observe(seconds);
     },
     graphqlOperation(type: string, name: string | undefined, outcome: "ok" | "error"): void {

@@ -29,6 +29,9 @@ export interface IndexChange {
   categories: ReadonlyMap<string, CategoryDef | null>;
 }
 
+/** How a snapshot came: a build from everything, a change read from the log, a change carried on the bus. */
+export type ApplyKind = "full" | "delta" | "carried";
+
 export interface DeviceRequest {
   app: string;
   os: string;

@@ -2,6 +2,7 @@
 // Each is one transaction with one change-log version naming who made it and why, then the commit hook
 // (write.ts).
 import { upsertCampaigns } from "../store/campaign-writes.ts";
+import { campaignDefOf } from "../sync/carried-change.ts";
 import { builder } from "./builder.ts";
 import { CampaignStatus } from "./campaign.ts";
 import { badUserInput, conflict, isUniqueViolation, notFound } from "./errors.ts";
@@ -188,7 +189,12 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx, info) => {
       const campaigns = await validateImport(slicedArgument(ctx, info, "campaigns", args.campaigns));
       const reason = validateReason(args.reason);
-      const committed = await commitChange(ctx, (tx) => upsertCampaigns(tx, campaigns), { timeoutMs: 120_000, reason });
+      const carries = new Map(campaigns.map((campaign) => [campaign.id, campaignDefOf(campaign)]));
+      const committed = await commitChange(ctx, (tx) => upsertCampaigns(tx, campaigns), {
+        timeoutMs: 120_000,
+        reason,
+        carries,
+      });
       return { version: committed.version, propagated: committed.propagated, count: campaigns.length };
     },
   }),

@@ -1,6 +1,7 @@
 // The per-request GraphQL context: who is asking, the shared services, and request-scoped loaders.
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
+import type { IndexChange } from "../delivery/types.ts";
 import type { KeyStore } from "../keys/key-store.ts";
 import type { Logger } from "../logger.ts";
 import { createStatsLoader, type StatsLoader } from "../stats/loader.ts";
@@ -41,9 +42,11 @@ export interface GraphQLDeps {
   observeOperation?: (type: string, name: string | undefined, outcome: "ok" | "error") => void;
   /**
    * The commit hook: called by every mutation after its transaction committed, with the version it
-   * allocated. Resolves to `propagated` (docs/CONTRACT.md §4 "read your write").
+   * allocated, and what the change left the campaigns it touched as, when the mutation knows that
+   * whole (imports: carried to the replicas with the announcement). Resolves to `propagated`
+   * (docs/CONTRACT.md §4 "read your write").
    */
-  afterCommit(version: number): Promise<boolean>;
+  afterCommit(version: number, carried?: IndexChange): Promise<boolean>;
   /** Delivery stats (Campaign.stats); absent → an empty in-process store. */
   stats?: StatsStore;
   /** The database a query (read-only operation) reads: the read replica when fresh enough. Absent → `db`. */
@@ -73,7 +76,7 @@ export interface Context {
   readonly config: Config;
   readonly replicas: ReplicaRegistry;
   readonly shutdown?: AbortSignal;
-  afterCommit(version: number): Promise<boolean>;
+  afterCommit(version: number, carried?: IndexChange): Promise<boolean>;
   loaders: Loaders;
   /** Campaign.stats reads, batched per request (one Redis round trip). */
   readonly statsLoader: StatsLoader;
@@ -105,7 +108,7 @@ export function createContext(deps: GraphQLDeps, principal: Principal): Context 
     config: deps.config,
     replicas: deps.replicas,
     shutdown: deps.shutdown,
-    afterCommit: (version) => deps.afterCommit(version),
+    afterCommit: (version, carried) => deps.afterCommit(version, carried),
     loaders: createLoaders(deps.db),
     statsLoader: createStatsLoader(deps.stats),
     stats: deps.stats,

@@ -8,6 +8,7 @@
 // separately: once a write has taken LIVENESS_AFTER_MS, a probe (`SELECT 1`, bounded like every GraphQL
 // read) runs beside it; if the probe fails, the mutation (and every queued one) is UNAVAILABLE at once,
 // and the transaction, should it ever get an answer, is rolled back instead of committed.
+import type { IndexChange } from "../delivery/types.ts";
 import type { Prisma } from "../generated/prisma/client.ts";
 import type { Context } from "./context.ts";
 import { fromDatabaseError, unavailable } from "./errors.ts";
@@ -31,6 +32,8 @@ export interface CommitOptions {
   timeoutMs?: number;
   /** Why, as the caller said (the mutation's `reason` argument, validated). */
   reason?: string | null;
+  /** The whole state the write leaves these campaigns in, when the mutation knows it (see afterCommit). */
+  carries?: IndexChange["campaigns"];
 }
 
 export async function commitChange<T>(
@@ -64,7 +67,8 @@ export async function commitChange<T>(
   });
   try {
     const { value, version } = await Promise.race([transaction, watchdog.dead]);
-    return { value, version, propagated: await ctx.afterCommit(version) };
+    const carried = options.carries && { version, campaigns: options.carries, categories: new Map() };
+    return { value, version, propagated: await ctx.afterCommit(version, carried) };
   } catch (error) {
     abandoned = true;
     transaction.catch(() => undefined);

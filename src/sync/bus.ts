@@ -1,6 +1,7 @@
 // The fan-out bus between replicas: Redis pub/sub through graphql-redis-subscriptions, or an in-process
 // PubSub when REDIS_URL is unset (one replica). Messages are hints: the change log in Postgres stays the
-// truth, so a lost message only delays a replica until its next log poll.
+// truth, so a lost message only delays a replica until its next log poll (a change carried in a message
+// is applied only onto the version just before it).
 import cluster from "node:cluster";
 import { RedisPubSub } from "graphql-redis-subscriptions";
 import { PubSub, type PubSubEngine } from "graphql-subscriptions";
@@ -8,11 +9,16 @@ import { Cluster, Redis, type RedisOptions } from "ioredis";
 import { IpcPubSub } from "../cluster/ipc-pubsub.ts";
 import { type Config, redactUrl } from "../config.ts";
 import type { Logger } from "../logger.ts";
+import type { ChangePart } from "./carried-change.ts";
 
-/** Published after a commit: which version, and what it touched (ids are informative only). */
+/**
+ * Published after a commit: which version, by which replica. A change carried whole (imports) comes
+ * as several messages of one version, each with a part of it (carried-change.ts).
+ */
 export interface ChangeMessage {
   version: number;
   replica: string;
+  part?: ChangePart;
 }
 
 /** Heartbeat and acknowledgement: "replica `id` serves `version`"; `left` when it stops serving. */

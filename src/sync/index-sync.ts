@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import type { Db } from "../db/client.ts";
 import { fullChange, type SnapshotOptions, TargetingSnapshot } from "../delivery/snapshot.ts";
 import { TrafficSample } from "../delivery/traffic-sample.ts";
+import type { ApplyKind, IndexChange } from "../delivery/types.ts";
 import { type ChangesSince, loadChangesSince, loadFullIndexData } from "../store/targeting-store.ts";
 
 export interface IndexSyncOptions extends SnapshotOptions {
@@ -16,7 +17,7 @@ export interface IndexSyncOptions extends SnapshotOptions {
   sliceMs?: number;
   /** Window length of the traffic sample (TRAFFIC_SAMPLE_WINDOW_MS). */
   trafficWindowMs?: number;
-  onApplied?: (snapshot: TargetingSnapshot, how: "full" | "delta", seconds: number) => void;
+  onApplied?: (snapshot: TargetingSnapshot, how: ApplyKind, seconds: number) => void;
   /**
    * A read replica (DATABASE_REPLICA_URL) to load from. A read that finds it behind the version this
    * replica needs (or behind what it already serves) is retried briefly, then made on the primary.
@@ -79,8 +80,26 @@ export class IndexSync {
     return run;
   }
 
+  /**
+   * Applies a change carried on the bus (carried-change.ts) when this replica serves the version just
+   * before it, in turn with refreshes; otherwise (behind, or no snapshot yet) refreshes from the log.
+   */
+  applyCarried(change: IndexChange): Promise<TargetingSnapshot> {
+    this.target = Math.max(this.target, change.version);
+    const run = this.tail.then(async () => {
+      const current = this.snapshot;
+      if (current && current.version >= change.version) return current;
+      if (current?.version !== change.version - 1) return null;
+      const started = performance.now();
+      return this.install(await current.applyInSlices(change, this.options.sliceMs), "carried", started, 0);
+    });
+    this.tail = run.catch(() => undefined);
+    return run.then((snapshot) => snapshot ?? this.refresh(change.version));
+  }
+
   /** Resolves once the applied version is at least `version`. */
   async waitFor(version: number): Promise<TargetingSnapshot> {
+    if (this.snapshot && this.snapshot.version >= version) return this.snapshot;
     let snapshot = await this.refresh(version);
     while (snapshot.version < version) snapshot = await this.refresh(version);
     return snapshot;
@@ -153,7 +172,7 @@ export class IndexSync {
     const started = performance.now();
     const current = this.snapshot;
     let next: TargetingSnapshot;
-    let how: "full" | "delta";
+    let how: ApplyKind;
     const changes = await this.readChanges(current);
     const readMs = Math.round(performance.now() - started);
     if (changes.kind === "current") {
@@ -171,6 +190,10 @@ export class IndexSync {
     } else {
       throw new Error("unreachable: a delta needs a snapshot");
     }
+    return this.install(next, how, started, readMs);
+  }
+
+  private install(next: TargetingSnapshot, how: ApplyKind, started: number, readMs: number): TargetingSnapshot {
     // Another path may have installed a newer snapshot meanwhile; never go back.
     if (this.snapshot && this.snapshot.version >= next.version) return this.snapshot;
     this.snapshot = next;

@@ -1,10 +1,13 @@
 // The commit hook of GraphQL mutations (docs/CONTRACT.md §4 "read your write"): announce the new version on the
-// bus, apply it to this replica's index, then wait until every live replica serves it. Resolves to
+// bus (with the change itself when the mutation carries it whole), apply it to this replica's index, then wait until every live replica serves it. Resolves to
 // `propagated`: true only when every replica live on the bus OR in Postgres serves the version (by
 // either source), false at the timeout or when Postgres cannot be read (then nobody can tell which
 // replicas serve what). The change is committed either way; late replicas converge from the log.
+
+import type { IndexChange } from "../delivery/types.ts";
 import type { Logger } from "../logger.ts";
 import type { Bus } from "./bus.ts";
+import { splitChange } from "./carried-change.ts";
 import type { IndexSync } from "./index-sync.ts";
 import { mergeLive, type ReplicaRegistry } from "./replicas.ts";
 import type { ServedVersions } from "./served-versions.ts";
@@ -25,15 +28,26 @@ export interface PropagationDeps {
 export function createPropagation({ sync, bus, replicas, served, replicaId, timeoutMs, log }: PropagationDeps) {
   const allServe = (version: number, live: { version: number }[]) => live.every((r) => r.version >= version);
 
-  return async function afterCommit(version: number): Promise<boolean> {
+  /** Announces `version`: one message, or the carried change in parts, one event-loop turn each. */
+  async function announce(version: number, carried: IndexChange | undefined): Promise<void> {
+    const parts = carried ? splitChange(carried.campaigns) : [];
+    if (parts.length === 0) return bus.publishChange({ version, replica: replicaId });
+    for (const part of parts) {
+      bus.publishChange({ version, replica: replicaId, part });
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  return async function afterCommit(version: number, carried?: IndexChange): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     const remaining = () => deadline - Date.now();
     log.debug({ version }, "change committed");
-    bus.publishChange({ version, replica: replicaId });
     let timer: NodeJS.Timeout | undefined;
     try {
+      await announce(version, carried);
+      const applying = carried ? sync.applyCarried(carried) : Promise.resolve();
       const applied = await Promise.race([
-        sync.waitFor(version).then(() => true),
+        applying.then(() => sync.waitFor(version)).then(() => true),
         new Promise<false>((resolve) => {
           timer = setTimeout(() => resolve(false), timeoutMs);
         }),

@@ -1,8 +1,10 @@
-// Wires this replica into the fan-out: refresh the index on change messages and on Redis reconnect,
+// Wires this replica into the fan-out: refresh the index on change messages (or apply the change they
+// carry) and on Redis reconnect,
 // announce the served version on the bus (heartbeat + an acknowledgement on each apply) and in
 // Postgres (served-versions.ts: on each apply and every second), and record what the others announce.
 import type { Logger } from "../logger.ts";
 import type { Bus } from "./bus.ts";
+import { ChangeAssembler } from "./carried-change.ts";
 import type { IndexSync } from "./index-sync.ts";
 import type { ReplicaRegistry } from "./replicas.ts";
 import type { ServedVersions } from "./served-versions.ts";
@@ -31,9 +33,18 @@ export async function joinReplicas(
   const refresh = (why: string, target = 0) =>
     sync.refresh(target).catch((error: unknown) => log.warn({ err: error, why }, "index refresh failed"));
   let newestAnnounced = 0;
+  const carried = new ChangeAssembler();
   await bus.onChange((message) => {
     newestAnnounced = Math.max(newestAnnounced, message.version);
-    if (message.version > sync.version) refresh("change message", message.version);
+    if (message.version <= sync.version) return;
+    if (!message.part) return void refresh("change message", message.version);
+    // The replica that committed it applies its own carried change directly.
+    if (message.replica === replicaId) return;
+    const change = carried.add(message.version, message.part);
+    if (change === null) refresh("carried change incomplete", message.version);
+    else if (change) {
+      sync.applyCarried(change).catch((error: unknown) => log.warn({ err: error }, "index refresh failed"));
+    }
   });
   await bus.onReplica((message) => {
     if (message.left) registry.remove(message.id);

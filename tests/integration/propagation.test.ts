@@ -173,6 +173,63 @@ describe("read your write on every replica", () => {
   });
 });
 
+/** How many changes a replica applied of one kind (its /metrics). */
+async function appliedCount(replica: ChildServer, kind: "carried" | "delta" | "full"): Promise<number> {
+  const text = await (await fetch(`${replica.url}/metrics`)).text();
+  const line = new RegExp(`^bullseye_index_apply_duration_seconds_count\\{kind="${kind}"\\} (\\d+)$`, "m").exec(text);
+  return Number(line?.[1] ?? 0);
+}
+
+describe("imports carried on the bus", () => {
+  it("B and C apply an import from its announcement, not the log, and answer exactly as a build from Postgres does", async () => {
+    const apps = ["car0", "car1", "car2", "car3", "car4"];
+    const countries = ["US", "FR", "JP"];
+    const item = (i: number, round: number) =>
+      campaign(`carried${i}`, {
+        priority: (i * 7 + round) % 5,
+        status: (i + round) % 9 === 0 ? "PAUSED" : "ACTIVE",
+        endsAt: i % 11 === round ? new Date(Date.now() - 60_000).toISOString() : null,
+        cta: `Go ${round}`,
+        targeting: {
+          include: {
+            apps: apps.filter((_, k) => (i + k + round) % 3 === 0),
+            countries: i % 4 === 0 ? [] : countries.filter((_, k) => (i + k) % 2 === round % 2),
+          },
+          exclude: { os: i % 5 === 0 ? ["android"] : [] },
+        },
+      });
+    const before = await Promise.all([replicas.B, replicas.C].map((r) => appliedCount(r, "carried")));
+    // A new batch, then the same ids again with other targeting (rules replaced, some campaigns paused).
+    for (const round of [0, 1]) {
+      const change = await mutate(IMPORT, { campaigns: Array.from({ length: 120 }, (_, i) => item(i, round)) });
+      expect(change.propagated).toBe(true);
+    }
+    const after = await Promise.all([replicas.B, replicas.C].map((r) => appliedCount(r, "carried")));
+    expect(after).toEqual(before.map((n) => n + 2));
+
+    const version = await latestVersion();
+    const db = createDb(database.url);
+    try {
+      const data = await loadFullIndexData(db);
+      const fresh = TargetingSnapshot.build(data.version, data.campaigns, data.categories);
+      for (const app of apps) {
+        for (const os of ["ios", "android"]) {
+          for (const country of countries) {
+            const expected = fresh.match({ app, os, country }).campaignIds;
+            expect(expected.some((id) => id.startsWith("carried"))).toBe(true);
+            for (const answer of await everywhere(app, os, country)) {
+              expect(answer.version).toBe(version);
+              expect(answer.cids).toEqual(expected);
+            }
+          }
+        }
+      }
+    } finally {
+      await db.$disconnect();
+    }
+  });
+});
+
 describe("convergence", () => {
   it("a direct SQL edit reaches all three replicas within 2 s", async () => {
     const mine = ["sql1", "sql2"];

@@ -1,0 +1,96 @@
+// A bulk change that travels with its announcement. The replica that commits an import knows the whole
+// state it left the imported campaigns in, so it sends that state on the bus, in parts, with the new
+// version; a replica whose index is at the version just before applies it without reading Postgres
+// (reading a 2,000-campaign import back took each replica 70–220 ms, all of them at once). Anything
+// else — a part missing, a replica behind or ahead — reads the change log as before: it stays the truth.
+
+import type { CampaignDef, DimensionValues, IndexChange } from "../delivery/types.ts";
+import type { CampaignRow } from "../store/campaign-writes.ts";
+
+/** A campaign as it travels: flight bounds as epoch ms (JSON has no dates). */
+type WireCampaign = Omit<CampaignDef, "startsAt" | "endsAt"> & { startsAt: number | null; endsAt: number | null };
+
+/** One message's share of a change: some campaigns' new state, some campaigns removed. */
+export interface ChangePart {
+  index: number;
+  count: number;
+  campaigns: WireCampaign[];
+  removed: string[];
+}
+
+/** What one part holds at most, in rule values (plus a few per campaign): ~60 KB of JSON, ~1 ms to parse. */
+export const PART_VALUES = 2_000;
+const CAMPAIGN_WEIGHT = 8;
+/** Versions whose parts are being collected at once; older ones are dropped (they fall back to the log). */
+const MAX_PENDING_VERSIONS = 16;
+
+const DIMENSION_KEYS = { APP: "app", COUNTRY: "country", OS: "os", CATEGORY: "category" } as const;
+
+/** The index's view of a campaign just written whole (an import item, validated and normalised). */
+export function campaignDefOf(row: CampaignRow): CampaignDef {
+  const include: Record<keyof DimensionValues, string[]> = { app: [], country: [], os: [], category: [] };
+  const exclude: Record<keyof DimensionValues, string[]> = { app: [], country: [], os: [], category: [] };
+  for (const rule of row.rules)
+    (rule.mode === "INCLUDE" ? include : exclude)[DIMENSION_KEYS[rule.dimension]].push(rule.value);
+  const { id, imageUrl, cta, status, priority, startsAt, endsAt } = row;
+  return { id, imageUrl, cta, status, priority, startsAt, endsAt, include, exclude };
+}
+
+const valueCount = (values: DimensionValues) =>
+  values.app.length + values.country.length + values.os.length + values.category.length;
+
+/** The campaign part of `changes` in parts of at most PART_VALUES values (a larger campaign alone). */
+export function splitChange(campaigns: IndexChange["campaigns"], partValues = PART_VALUES): ChangePart[] {
+  const parts: ChangePart[] = [];
+  let part: ChangePart | null = null;
+  let weight = 0;
+  for (const [id, def] of campaigns) {
+    const size = CAMPAIGN_WEIGHT + (def ? valueCount(def.include) + valueCount(def.exclude) : 0);
+    if (!part || (weight > 0 && weight + size > partValues)) {
+      part = { index: parts.length, count: 0, campaigns: [], removed: [] };
+      parts.push(part);
+      weight = 0;
+    }
+    weight += size;
+    if (def)
+      part.campaigns.push({ ...def, startsAt: def.startsAt?.getTime() ?? null, endsAt: def.endsAt?.getTime() ?? null });
+    else part.removed.push(id);
+  }
+  for (const each of parts) each.count = parts.length;
+  return parts;
+}
+
+/**
+ * Collects the parts of carried changes as they arrive (in order: one publisher, one channel). `add`
+ * gives the whole change once the last part of a version came with all the others, null when the last
+ * came but some did not (the caller reads the log instead), undefined while parts are still to come.
+ */
+export class ChangeAssembler {
+  private readonly pending = new Map<number, (ChangePart | undefined)[]>();
+
+  add(version: number, part: ChangePart): IndexChange | null | undefined {
+    let parts = this.pending.get(version);
+    if (!parts) {
+      parts = new Array(part.count);
+      this.pending.set(version, parts);
+      if (this.pending.size > MAX_PENDING_VERSIONS) this.pending.delete(this.pending.keys().next().value as number);
+    }
+    parts[part.index] = part;
+    if (part.index !== part.count - 1) return undefined;
+    this.pending.delete(version);
+    const campaigns = new Map<string, CampaignDef | null>();
+    for (let i = 0; i < parts.length; i++) {
+      const each = parts[i];
+      if (!each) return null;
+      for (const c of each.campaigns) {
+        campaigns.set(c.id, {
+          ...c,
+          startsAt: c.startsAt === null ? null : new Date(c.startsAt),
+          endsAt: c.endsAt === null ? null : new Date(c.endsAt),
+        });
+      }
+      for (const id of each.removed) campaigns.set(id, null);
+    }
+    return { version, campaigns, categories: new Map() };
+  }
+}

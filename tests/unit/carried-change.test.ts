@@ -1,0 +1,105 @@
+// A change carried on the bus must arrive exactly as it left: split into parts, each through JSON (as
+// Redis carries it), put together again — or not at all, when a part went missing.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { CampaignDef } from "../../src/delivery/types.ts";
+import { ChangeAssembler, type ChangePart, campaignDefOf, splitChange } from "../../src/sync/carried-change.ts";
+import { campaignArbitrary } from "../helpers/targeting.ts";
+
+const campaignsArbitrary = fc
+  .uniqueArray(fc.stringMatching(/^[a-z][a-z0-9]{0,4}$/), { maxLength: 60 })
+  .chain((ids) => fc.tuple(...ids.map((id) => fc.option(campaignArbitrary(id), { freq: 4 }))))
+  .map((defs) => defs.filter((def): def is CampaignDef => def !== null));
+
+const wire = (part: ChangePart) => JSON.parse(JSON.stringify(part)) as ChangePart;
+
+describe("carried changes", () => {
+  it("split into parts of any size and put together again, they are the change that was sent", () => {
+    fc.assert(
+      fc.property(
+        campaignsArbitrary,
+        fc.uniqueArray(fc.stringMatching(/^x[a-z0-9]{0,3}$/), { maxLength: 10 }),
+        fc.integer({ min: 1, max: 200 }),
+        (defs, removed, partValues) => {
+          const campaigns = new Map<string, CampaignDef | null>(defs.map((def) => [def.id, def]));
+          for (const id of removed) campaigns.set(id, null);
+          const parts = splitChange(campaigns, partValues);
+          expect(parts.every((part) => part.count === parts.length)).toBe(true);
+          const assembler = new ChangeAssembler();
+          const results = parts.map((part) => assembler.add(9, wire(part)));
+          if (campaigns.size === 0) {
+            expect(parts).toEqual([]);
+            return;
+          }
+          expect(results.slice(0, -1).every((result) => result === undefined)).toBe(true);
+          const change = results.at(-1);
+          expect(change?.version).toBe(9);
+          expect(change?.categories.size).toBe(0);
+          expect(new Map(change?.campaigns)).toEqual(campaigns);
+        },
+      ),
+    );
+  });
+
+  it("a version with a part missing is not put together: the replica reads the log instead", () => {
+    const campaigns = new Map(
+      Array.from({ length: 30 }, (_, i): [string, CampaignDef] => [
+        `c${i}`,
+        {
+          id: `c${i}`,
+          imageUrl: "https://img/c.png",
+          cta: "Go",
+          status: "ACTIVE",
+          priority: i,
+          startsAt: null,
+          endsAt: new Date(1_800_000_000_000),
+          include: { app: [`a${i}`], country: ["US"], os: [], category: [] },
+          exclude: { app: [], country: [], os: ["web"], category: [] },
+        },
+      ]),
+    );
+    const parts = splitChange(campaigns, 40);
+    expect(parts.length).toBeGreaterThan(2);
+    const assembler = new ChangeAssembler();
+    const other = splitChange(new Map([["d", null]]), 40);
+    // Parts of two versions interleaved; the first version lost its second part.
+    expect(assembler.add(5, wire(parts[0] as ChangePart))).toBeUndefined();
+    expect(assembler.add(6, wire(other[0] as ChangePart))?.campaigns).toEqual(new Map([["d", null]]));
+    for (const part of parts.slice(2, -1)) expect(assembler.add(5, wire(part))).toBeUndefined();
+    expect(assembler.add(5, wire(parts.at(-1) as ChangePart))).toBeNull();
+    // Sent again whole, the same version assembles.
+    const again = parts.map((part) => assembler.add(5, wire(part))).at(-1);
+    expect(again?.campaigns).toEqual(campaigns);
+  });
+
+  it("an import item becomes the index's campaign: rules by dimension and mode, fields as written", () => {
+    const def = campaignDefOf({
+      id: "imp",
+      name: "Import",
+      imageUrl: "https://img/imp.png",
+      cta: "Buy",
+      status: "PAUSED",
+      priority: 7,
+      startsAt: new Date(1_700_000_000_000),
+      endsAt: null,
+      rules: [
+        { dimension: "APP", mode: "INCLUDE", value: "com.a" },
+        { dimension: "COUNTRY", mode: "INCLUDE", value: "US" },
+        { dimension: "COUNTRY", mode: "INCLUDE", value: "FR" },
+        { dimension: "OS", mode: "EXCLUDE", value: "web" },
+        { dimension: "CATEGORY", mode: "EXCLUDE", value: "games" },
+      ],
+    });
+    expect(def).toEqual({
+      id: "imp",
+      imageUrl: "https://img/imp.png",
+      cta: "Buy",
+      status: "PAUSED",
+      priority: 7,
+      startsAt: new Date(1_700_000_000_000),
+      endsAt: null,
+      include: { app: ["com.a"], country: ["US", "FR"], os: [], category: [] },
+      exclude: { app: [], country: [], os: ["web"], category: ["games"] },
+    });
+  });
+});
