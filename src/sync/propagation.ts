@@ -44,8 +44,10 @@ export function createPropagation({ sync, bus, replicas, served, replicaId, time
     log.debug({ version }, "change committed");
     let timer: NodeJS.Timeout | undefined;
     try {
-      await announce(version, carried);
+      // Queued before the parts go out, so a log poll meanwhile does not read what is carried.
       const applying = carried ? sync.applyCarried(carried) : Promise.resolve();
+      applying.catch(() => undefined); // its failure is met below, after the announcement
+      await announce(version, carried);
       const applied = await Promise.race([
         applying.then(() => sync.waitFor(version)).then(() => true),
         new Promise<false>((resolve) => {
