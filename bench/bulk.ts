@@ -8,8 +8,9 @@
 //    a restart of replica C (start-up build; its /healthz probed meanwhile). For each: the mutation's
 //    latency and `propagated`, time until every replica serves it, probe p50/p99/max, and the longest
 //    event-loop stall on A and B.
-// 3. The import and the pause applied to the index in this process alone: the stall the index work
-//    itself causes, without three replicas and Postgres sharing the cores.
+// 3. The import and the pause applied to the index in this process alone (until it serves, then the
+//    fold that follows): the stall the index work itself causes, without three replicas and Postgres
+//    sharing the cores.
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { createDb } from "../src/db/client.ts";
@@ -214,12 +215,15 @@ async function main(): Promise<void> {
       `restart of C: ready after ${fmt(performance.now() - started)} ms from listening; /healthz meanwhile ${summary(health)}`,
     );
 
-    // 3. The index work alone: the same changes applied in this process, nothing else running.
+    // 3. The index work alone: the same changes applied in this process, nothing else running; then
+    //    the fold a replica runs once the change serves (layered-map.ts).
     await Promise.all(replicas.map((r) => r.stop()));
     const imported = bulk.campaigns.map((c) => ({ ...c, id: `bulk-${c.id}` }));
     const paused = imported.map((c) => ({ ...c, status: "PAUSED" as const }));
     const alone = (results: AloneResult[]) =>
-      results.map((r) => `${fmt(r.wallMs)} ms (longest gap ${fmt(r.longestGapMs, 1)} ms)`).join(", ");
+      results
+        .map((r) => `${fmt(r.wallMs)} ms + fold ${fmt(r.foldMs)} ms (longest gap ${fmt(r.longestGapMs, 1)} ms)`)
+        .join(", ");
     console.log("the same changes applied in this process alone (no replica, Postgres or load competing):");
     console.log(`  import of the ${fmt(imported.length)}: ${alone(await applyAlone(catalog, imported, 3))}`);
     const withImported = { ...catalog, campaigns: [...catalog.campaigns, ...imported] };

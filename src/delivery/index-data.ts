@@ -8,7 +8,8 @@
 // `unanchored`: the work follows those candidates, not the size of the catalog.
 import type { CompiledCampaign } from "./compiled-campaign.ts";
 import { LayeredMap } from "./layered-map.ts";
-import type { Dimension } from "./types.ts";
+import type { Steps } from "./steps.ts";
+import { DIMENSIONS, type Dimension } from "./types.ts";
 
 export type Postings = LayeredMap<readonly CompiledCampaign[]>;
 
@@ -39,5 +40,27 @@ export function emptyIndex(): IndexData {
     unanchored: EMPTY_LIST,
     categoryApps: LayeredMap.empty(),
     appCategories: LayeredMap.empty(),
+  };
+}
+
+/** The same index with every map whose overlay outgrew its base folded (in steps); `index` itself when none did. */
+export function* compacted(index: IndexData): Steps<IndexData> {
+  const maps = [
+    index.campaigns,
+    index.paused,
+    index.categoryApps,
+    index.appCategories,
+    ...Object.values(index.postings),
+  ];
+  if (!maps.some((map) => map.needsFold)) return index;
+  const postings = {} as Record<Dimension, Postings>;
+  for (const dimension of DIMENSIONS) postings[dimension] = yield* index.postings[dimension].folded();
+  return {
+    campaigns: yield* index.campaigns.folded(),
+    paused: yield* index.paused.folded(),
+    postings,
+    unanchored: index.unanchored,
+    categoryApps: yield* index.categoryApps.folded(),
+    appCategories: yield* index.appCategories.folded(),
   };
 }

@@ -125,17 +125,17 @@ export class IndexDraft implements CatalogStats {
         draft.replace(value, current, list.length ? list : undefined);
         if (++done % 64 === 0) yield;
       }
-      postings[dimension] = yield* draft.finish();
+      postings[dimension] = draft.finish();
     }
     const unanchored = applyEdit(this.base.unanchored, this.unanchoredEdit);
     yield;
     return {
-      campaigns: yield* this.campaigns.finish(),
-      paused: yield* this.paused.finish(),
+      campaigns: this.campaigns.finish(),
+      paused: this.paused.finish(),
       postings,
       unanchored,
-      categoryApps: yield* this.categoryApps.finish(),
-      appCategories: yield* this.appCategories.finish(),
+      categoryApps: this.categoryApps.finish(),
+      appCategories: this.appCategories.finish(),
     };
   }
 

@@ -5,7 +5,7 @@
 import { type Answer, AnswerTable } from "./answers.ts";
 import { type CompiledCampaign, compileCampaign } from "./compiled-campaign.ts";
 import { DeviceCache, NOT_KEPT } from "./device-cache.ts";
-import { EMPTY_LIST, emptyIndex, type IndexData } from "./index-data.ts";
+import { compacted, EMPTY_LIST, emptyIndex, type IndexData } from "./index-data.ts";
 import { IndexDraft } from "./index-draft.ts";
 import { findMatches, type Matches, newMatches } from "./matcher.ts";
 import { DEFAULT_SLICE_MS, drain, runInSlices, type Steps } from "./steps.ts";
@@ -44,15 +44,15 @@ export interface AnswerCacheUsage {
 let lastStamp = 0;
 
 export class TargetingSnapshot {
-  readonly builtAt = new Date();
   readonly versionHeader: string;
-  /** Tags device-cache entries: an entry computed by another snapshot is stale. */
-  private readonly stamp = ++lastStamp;
 
   private constructor(
     readonly version: number,
     private readonly index: IndexData,
     private readonly shared: SharedAnswers,
+    /** Tags device-cache entries: an entry computed by another snapshot (another catalog) is stale. */
+    private readonly stamp = ++lastStamp,
+    readonly builtAt = new Date(),
   ) {
     this.versionHeader = String(version);
   }
@@ -98,6 +98,17 @@ export class TargetingSnapshot {
   /** The same as apply(), in slices of about `sliceMs` with the event loop free between them. */
   async applyInSlices(change: IndexChange, sliceMs = DEFAULT_SLICE_MS): Promise<TargetingSnapshot> {
     return this.successor(change.version, await runInSlices(applySteps(this.index, change), sliceMs));
+  }
+
+  /**
+   * The same catalog with the maps a bulk change left with large overlays folded (layered-map.ts), in
+   * slices: run once the change serves. It answers exactly as this one, so the device cache stays valid.
+   * This snapshot itself when nothing needs folding.
+   */
+  async compacted(sliceMs = DEFAULT_SLICE_MS): Promise<TargetingSnapshot> {
+    const index = await runInSlices(compacted(this.index), sliceMs);
+    if (index === this.index) return this;
+    return new TargetingSnapshot(this.version, index, this.shared, this.stamp, this.builtAt);
   }
 
   /** A snapshot of exactly the catalog in `full` (a change from nothing), built in slices. */
@@ -177,7 +188,8 @@ export function fullChange(
 
 /** Categories first: anchors are chosen with the catalog as it will be. */
 function* applySteps(base: IndexData, change: IndexChange): Steps<IndexData> {
-  const draft = new IndexDraft(base);
+  // From folded maps: an edit copies its map's overlay, and a large one is folded in steps instead.
+  const draft = new IndexDraft(yield* compacted(base));
   for (const [id, def] of change.categories) yield* draft.setCategory(id, def ? def.apps : null);
   let done = 0;
   for (const [id, def] of change.campaigns) {

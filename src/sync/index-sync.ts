@@ -82,11 +82,13 @@ export class IndexSync {
 
   /**
    * Applies a change carried on the bus (carried-change.ts) when this replica serves the version just
-   * before it, in turn with refreshes; otherwise (behind, or no snapshot yet) refreshes from the log.
+   * before it, in turn with refreshes (holding its turn until `after` settles, when given); otherwise
+   * (behind, or no snapshot yet) refreshes from the log.
    */
-  applyCarried(change: IndexChange): Promise<TargetingSnapshot> {
+  applyCarried(change: IndexChange, after?: Promise<unknown>): Promise<TargetingSnapshot> {
     this.target = Math.max(this.target, change.version);
     const run = this.tail.then(async () => {
+      await after;
       const current = this.snapshot;
       if (current && current.version >= change.version) return current;
       if (current?.version !== change.version - 1) return null;
@@ -201,7 +203,21 @@ export class IndexSync {
     this.options.onApplied?.(next, how, seconds);
     this.applied.emit("applied", next);
     this.log.debug({ version: next.version, how, ms: Math.round(seconds * 1000), readMs }, "index applied");
+    if (how !== "full") this.compactAfter(next);
     return next;
+  }
+
+  /**
+   * Once a change serves, the maps it left with large overlays are folded (snapshot.ts `compacted`), in
+   * turn with refreshes: a next change waits for it, and starts from folded maps as it would have had to.
+   */
+  private compactAfter(snapshot: TargetingSnapshot): void {
+    const run = this.tail.then(async () => {
+      if (this.snapshot !== snapshot) return;
+      const folded = await snapshot.compacted(this.options.sliceMs);
+      if (this.snapshot === snapshot) this.snapshot = folded;
+    });
+    this.tail = run.catch((error: unknown) => this.log.warn({ err: error }, "index compaction failed"));
   }
 }
 

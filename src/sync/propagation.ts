@@ -44,10 +44,12 @@ export function createPropagation({ sync, bus, replicas, served, replicaId, time
     log.debug({ version }, "change committed");
     let timer: NodeJS.Timeout | undefined;
     try {
-      // Queued before the parts go out, so a log poll meanwhile does not read what is carried.
-      const applying = carried ? sync.applyCarried(carried) : Promise.resolve();
-      applying.catch(() => undefined); // its failure is met below, after the announcement
-      await announce(version, carried);
+      const announced = announce(version, carried);
+      // Queued at once, so a log poll meanwhile does not read what is carried; it starts once every
+      // part is out, so the other replicas get them without waiting for this one's slices.
+      const applying = carried ? sync.applyCarried(carried, announced) : announced;
+      applying.catch(() => undefined); // its failure is met below
+      await announced;
       const applied = await Promise.race([
         applying.then(() => sync.waitFor(version)).then(() => true),
         new Promise<false>((resolve) => {

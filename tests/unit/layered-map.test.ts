@@ -1,5 +1,5 @@
 // LayeredMap against a plain Map model: random sets and deletes over many versions, each version left
-// untouched by later edits, through overlay growth and folds into a new base.
+// untouched by later edits, through overlay growth and folds into a new base (folded or not when edited again).
 import { describe, expect, it } from "vitest";
 import { LayeredMap } from "../../src/delivery/layered-map.ts";
 import { drain } from "../../src/delivery/steps.ts";
@@ -35,7 +35,14 @@ describe("LayeredMap", () => {
         expect(draft.get(key)).toBe(model.get(key));
       }
       expect(draft.size).toBe(model.size);
-      map = drain(draft.finish());
+      map = draft.finish();
+      // Usually folded once the change is made (as a replica does), sometimes edited again unfolded.
+      if (random() < 0.7) {
+        const folded = drain(map.folded());
+        expect(folded === map).toBe(!map.needsFold);
+        map = folded;
+        expect(map.needsFold).toBe(false);
+      }
       versions.push({ map, model });
     }
     for (const { map, model } of versions.filter((_, i) => i % 25 === 0 || i === versions.length - 1)) {
