@@ -5,7 +5,7 @@
 // behind) replays from the database in pages until it reaches the buffer. Cursors move by version and
 // the log is read only up to versions the index has applied (all committed, versions commit in order),
 // so the hand-over from replay to live has neither a gap nor a duplicate. Database work does not grow
-// with the number of subscribers.
+// with the number of subscribers: live ones share the tail, replays of the same pages share a query.
 import type { Db } from "../db/client.ts";
 import type { RuleChangeKind } from "../generated/prisma/enums.ts";
 import type { Logger } from "../logger.ts";
@@ -50,6 +50,8 @@ export class ChangeFeed {
   private readonly bufferItems: number;
   /** Change-log queries made by this feed (figures, tests). */
   reads = 0;
+  /** Reads in flight by range, shared by whoever asks for the same range meanwhile. */
+  private readonly reading = new Map<string, Promise<FeedItem[]>>();
 
   constructor(
     private readonly db: Db,
@@ -217,12 +219,25 @@ export class ChangeFeed {
     wake?.();
   }
 
+  /**
+   * The items of versions (after, upTo]. Reads of the same range at once are one query: subscribers that
+   * start together from the same version (a dashboard reopened by many users, clients reconnecting
+   * after a restart) replay the same pages, and a query each queued them behind one another.
+   */
   private read(after: number, upTo: number): Promise<FeedItem[]> {
-    this.reads++;
-    return this.db.changeLogItem.findMany({
-      where: { version: { gt: after, lte: upTo } },
-      orderBy: [{ version: "asc" }, { id: "asc" }],
-      include: { change: { select: { at: true, actor: true, reason: true } } },
-    });
+    const key = `${after}:${upTo}`;
+    let pending = this.reading.get(key);
+    if (!pending) {
+      this.reads++;
+      pending = this.db.changeLogItem
+        .findMany({
+          where: { version: { gt: after, lte: upTo } },
+          orderBy: [{ version: "asc" }, { id: "asc" }],
+          include: { change: { select: { at: true, actor: true, reason: true } } },
+        })
+        .finally(() => this.reading.delete(key));
+      this.reading.set(key, pending);
+    }
+    return pending;
   }
 }
