@@ -149,8 +149,10 @@ export function clusterSuite(mode: ClusterMode): void {
           what: `the primary logs that the worker died (primary exit code ${server.process.exitCode})`,
         },
       );
+      // A new worker loads every module before it listens: on two cores shared with three other test
+      // files that took over 15 s once.
       await waitUntil(() => server.logs.filter((l) => (l as Loose).msg === "listening").length > listening, {
-        timeoutMs: 15_000,
+        timeoutMs: 40_000,
         what: "a new worker listening",
       });
       expect(server.process.exitCode).toBeNull();
