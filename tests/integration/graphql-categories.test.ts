@@ -100,6 +100,34 @@ describe("upsertCategory", () => {
     expect(await deliver(server.url, "com.radio", "ios", "US")).toEqual({ status: 204, version, cids: [] });
   });
 
+  it("a re-sent app set writes only the apps that changed: dropped ones deleted, new ones added, the rest untouched", async () => {
+    // More apps than one page of the stored set is read in, so the read pages too.
+    const apps = Array.from({ length: 6_000 }, (_, i) => `resent.app${String(i).padStart(5, "0")}`);
+    await upsertCategory("resent", "Resent", apps);
+    await createCampaign("resent-ads", { include: { categories: ["resent"] } });
+    const rowVersions = async () =>
+      new Map(
+        (
+          await database.sql<{ app: string; xmin: string }>(
+            "SELECT app, xmin::text AS xmin FROM category_app WHERE category_id = 'resent'",
+          )
+        ).map((row) => [row.app, row.xmin]),
+      );
+    const before = await rowVersions();
+    const next = [...apps.slice(1_000), "resent.new1", "resent.new2"];
+    const res = await upsertCategory("resent", "Resent again", next);
+    const version = res.data?.upsertCategory.version;
+
+    const after = await rowVersions();
+    expect([...after.keys()].sort()).toEqual([...next].sort());
+    // The 5,000 kept apps are the very rows written the first time (same inserting transaction).
+    expect(apps.slice(1_000).every((app) => after.get(app) === before.get(app))).toBe(true);
+    expect(after.get("resent.new1")).not.toBe(before.get(apps[1_000] as string));
+    expect(await deliver(server.url, "resent.app00999", "ios", "US")).toEqual({ status: 204, version, cids: [] });
+    expect((await deliver(server.url, "resent.new2", "ios", "US")).cids).toEqual(["resent-ads"]);
+    expect((await deliver(server.url, "resent.app05999", "ios", "US")).cids).toEqual(["resent-ads"]);
+  });
+
   it("allocates a version even when nothing changes (the row is always written)", async () => {
     await upsertCategory("same", "Same & audio", ["same.tidal"]);
     const before = await latestVersion();
