@@ -12,6 +12,7 @@ import { dashboardRoutes } from "../dashboard/static.ts";
 import type { Database } from "../db/open.ts";
 import type { Logger } from "../logger.ts";
 import { loadIndexWithRetry } from "./index-load.ts";
+import { preloadPackages } from "./preload.ts";
 import { ReplicaReadiness } from "./readiness.ts";
 import { stopSequence } from "./stop.ts";
 import type { Services } from "./wiring.ts";
@@ -96,6 +97,7 @@ export async function startReplica(config: Config, log: Logger, options: StartOp
   let loading: Promise<void> = Promise.resolve();
   const started = (async () => {
     const onPhase = (phase: string) => readiness.enter(phase);
+    await preloadPackages(stopping.signal);
     const [{ openDatabase }, { seedDemoIfEmpty }, { wireServices }] = await Promise.all([
       import("../db/open.ts"),
       import("../seed/first-run.ts"),
