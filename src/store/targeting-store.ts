@@ -31,7 +31,8 @@ const CAMPAIGN_PAGE = 250;
 const CATEGORY_APP_PAGE = 5_000;
 
 const DIMENSION_KEYS = { APP: "app", COUNTRY: "country", OS: "os", CATEGORY: "category" } as const;
-type RuleTuple = [keyof typeof DIMENSION_KEYS, "INCLUDE" | "EXCLUDE", string];
+/** A stored rule: (dimension, mode, value). */
+export type RuleTuple = [keyof typeof DIMENSION_KEYS, "INCLUDE" | "EXCLUDE", string];
 
 const snapshotRead = { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead, timeout: 300_000 };
 
@@ -214,12 +215,17 @@ export async function loadChangesSince(db: Db, since: number): Promise<ChangesSi
 }
 
 function fromRuleTuples(c: NonNullable<DeltaRow["campaigns"]>[number]): CampaignDef {
+  const { rules, startsAt, endsAt, ...fields } = c;
+  return { ...fields, startsAt: toDate(startsAt), endsAt: toDate(endsAt), ...targetingOf(rules) };
+}
+
+/** A campaign's include and exclude lists, as the index takes them, from its rules as stored. */
+export function targetingOf(rules: Iterable<Readonly<RuleTuple>>): Pick<CampaignDef, "include" | "exclude"> {
   const include: Record<keyof CampaignDef["include"], string[]> = { app: [], country: [], os: [], category: [] };
   const exclude: Record<keyof CampaignDef["exclude"], string[]> = { app: [], country: [], os: [], category: [] };
-  const { rules, startsAt, endsAt, ...fields } = c;
   for (const [dimension, mode, value] of rules)
     (mode === "INCLUDE" ? include : exclude)[DIMENSION_KEYS[dimension]].push(value);
-  return { ...fields, startsAt: toDate(startsAt), endsAt: toDate(endsAt), include, exclude };
+  return { include, exclude };
 }
 
 /** A delta of any size: the changed ids, then their current state, in pages, in one transaction. */

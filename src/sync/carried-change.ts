@@ -6,6 +6,7 @@
 
 import type { CampaignDef, DimensionValues, IndexChange } from "../delivery/types.ts";
 import type { CampaignRow } from "../store/campaign-writes.ts";
+import { type RuleTuple, targetingOf } from "../store/targeting-store.ts";
 
 /** A campaign as it travels: flight bounds as epoch ms (JSON has no dates). */
 type WireCampaign = Omit<CampaignDef, "startsAt" | "endsAt"> & { startsAt: number | null; endsAt: number | null };
@@ -24,16 +25,11 @@ const CAMPAIGN_WEIGHT = 8;
 /** Versions whose parts are being collected at once; older ones are dropped (they fall back to the log). */
 const MAX_PENDING_VERSIONS = 16;
 
-const DIMENSION_KEYS = { APP: "app", COUNTRY: "country", OS: "os", CATEGORY: "category" } as const;
-
 /** The index's view of a campaign just written whole (an import item, validated and normalised). */
 export function campaignDefOf(row: CampaignRow): CampaignDef {
-  const include: Record<keyof DimensionValues, string[]> = { app: [], country: [], os: [], category: [] };
-  const exclude: Record<keyof DimensionValues, string[]> = { app: [], country: [], os: [], category: [] };
-  for (const rule of row.rules)
-    (rule.mode === "INCLUDE" ? include : exclude)[DIMENSION_KEYS[rule.dimension]].push(rule.value);
   const { id, imageUrl, cta, status, priority, startsAt, endsAt } = row;
-  return { id, imageUrl, cta, status, priority, startsAt, endsAt, include, exclude };
+  const targeting = targetingOf(row.rules.map((rule): RuleTuple => [rule.dimension, rule.mode, rule.value]));
+  return { id, imageUrl, cta, status, priority, startsAt, endsAt, ...targeting };
 }
 
 const valueCount = (values: DimensionValues) =>

@@ -73,15 +73,18 @@ describe("carried changes", () => {
   });
 
   it("an import item becomes the index's campaign: rules by dimension and mode, fields as written", () => {
-    const def = campaignDefOf({
+    const fields = {
       id: "imp",
-      name: "Import",
       imageUrl: "https://img/imp.png",
       cta: "Buy",
-      status: "PAUSED",
+      status: "PAUSED" as const,
       priority: 7,
       startsAt: new Date(1_700_000_000_000),
       endsAt: null,
+    };
+    const def = campaignDefOf({
+      ...fields,
+      name: "Import",
       rules: [
         { dimension: "APP", mode: "INCLUDE", value: "com.a" },
         { dimension: "COUNTRY", mode: "INCLUDE", value: "US" },
@@ -91,13 +94,7 @@ describe("carried changes", () => {
       ],
     });
     expect(def).toEqual({
-      id: "imp",
-      imageUrl: "https://img/imp.png",
-      cta: "Buy",
-      status: "PAUSED",
-      priority: 7,
-      startsAt: new Date(1_700_000_000_000),
-      endsAt: null,
+      ...fields,
       include: { app: ["com.a"], country: ["US", "FR"], os: [], category: [] },
       exclude: { app: [], country: [], os: ["web"], category: ["games"] },
     });
