@@ -97,6 +97,15 @@ export async function wireServices(
     await releaseConnections();
     throw error;
   }
+  const propagation = createPropagation({
+    sync,
+    bus,
+    replicas,
+    served,
+    replicaId: config.REPLICA_ID,
+    timeoutMs: config.PROPAGATION_TIMEOUT_MS,
+    log,
+  });
   const graphql = createGraphQLHandler({
     forecasts: createForecaster({ bus, sync, replicaId: config.REPLICA_ID, log }),
     db: database.api,
@@ -118,15 +127,8 @@ export async function wireServices(
     observeOperation: metrics.graphqlOperation,
     stats: stats.store,
     keys: audit.keys,
-    afterCommit: createPropagation({
-      sync,
-      bus,
-      replicas,
-      served,
-      replicaId: config.REPLICA_ID,
-      timeoutMs: config.PROPAGATION_TIMEOUT_MS,
-      log,
-    }),
+    afterCommit: propagation.afterCommit,
+    prepareChange: propagation.prepare,
   });
   const websockets = createGraphQLWebSocket(graphql, config);
   return {

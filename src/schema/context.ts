@@ -9,6 +9,7 @@ import { createMemoryStatsStore, type StatsStore } from "../stats/store.ts";
 import type { ChangeFeed } from "../sync/change-feed.ts";
 import type { Forecaster } from "../sync/forecasts.ts";
 import type { IndexSync } from "../sync/index-sync.ts";
+import type { PreparedChange } from "../sync/propagation.ts";
 import type { ReplicaRegistry, ReplicaState } from "../sync/replicas.ts";
 import type { Principal, Role } from "./auth.ts";
 import { createLoaders, type Loaders } from "./loaders.ts";
@@ -42,11 +43,15 @@ export interface GraphQLDeps {
   observeOperation?: (type: string, name: string | undefined, outcome: "ok" | "error") => void;
   /**
    * The commit hook: called by every mutation after its transaction committed, with the version it
-   * allocated, and what the change left the campaigns it touched as, when the mutation knows that
-   * whole (imports: carried to the replicas with the announcement). Resolves to `propagated`
-   * (docs/CONTRACT.md §4 "read your write").
+   * allocated, and the change it carried to the replicas ahead of the commit, if any. Resolves to
+   * `propagated` (docs/CONTRACT.md §4 "read your write").
    */
-  afterCommit(version: number, carried?: IndexChange): Promise<boolean>;
+  afterCommit(version: number, prepared?: PreparedChange): Promise<boolean>;
+  /**
+   * Carries to every replica, while a write's transaction runs, the whole state it will leave these
+   * campaigns in (imports), so that they serve it at once when it commits. Absent: nothing is carried.
+   */
+  prepareChange?(campaigns: IndexChange["campaigns"]): PreparedChange;
   /** Delivery stats (Campaign.stats); absent → an empty in-process store. */
   stats?: StatsStore;
   /** The database a query (read-only operation) reads: the read replica when fresh enough. Absent → `db`. */
@@ -76,7 +81,8 @@ export interface Context {
   readonly config: Config;
   readonly replicas: ReplicaRegistry;
   readonly shutdown?: AbortSignal;
-  afterCommit(version: number, carried?: IndexChange): Promise<boolean>;
+  afterCommit(version: number, prepared?: PreparedChange): Promise<boolean>;
+  prepareChange?(campaigns: IndexChange["campaigns"]): PreparedChange;
   loaders: Loaders;
   /** Campaign.stats reads, batched per request (one Redis round trip). */
   readonly statsLoader: StatsLoader;
@@ -108,7 +114,8 @@ export function createContext(deps: GraphQLDeps, principal: Principal): Context 
     config: deps.config,
     replicas: deps.replicas,
     shutdown: deps.shutdown,
-    afterCommit: (version, carried) => deps.afterCommit(version, carried),
+    afterCommit: (version, prepared) => deps.afterCommit(version, prepared),
+    prepareChange: deps.prepareChange,
     loaders: createLoaders(deps.db),
     statsLoader: createStatsLoader(deps.stats),
     stats: deps.stats,

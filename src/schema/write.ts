@@ -10,6 +10,7 @@
 // and the transaction, should it ever get an answer, is rolled back instead of committed.
 import type { IndexChange } from "../delivery/types.ts";
 import type { Prisma } from "../generated/prisma/client.ts";
+import type { PreparedChange } from "../sync/propagation.ts";
 import type { Context } from "./context.ts";
 import { fromDatabaseError, unavailable } from "./errors.ts";
 
@@ -32,7 +33,7 @@ export interface CommitOptions {
   timeoutMs?: number;
   /** Why, as the caller said (the mutation's `reason` argument, validated). */
   reason?: string | null;
-  /** The whole state the write leaves these campaigns in, when the mutation knows it (see afterCommit). */
+  /** The whole state the write leaves these campaigns in, when the mutation knows it: carried ahead (Context.prepareChange). */
   carries?: IndexChange["campaigns"];
 }
 
@@ -46,8 +47,10 @@ export async function commitChange<T>(
   let abandoned = false;
   // Only a running write is watched: queued ones are refused by failQueued when a running one finds out.
   const watchdog = livenessWatch(ctx);
+  let prepared: PreparedChange | undefined;
   const transaction = ctx.writes.run(() => {
     watchdog.start();
+    if (options.carries) prepared = ctx.prepareChange?.(options.carries);
     return ctx.writeDb.$transaction(
       async (tx) => {
         const value = await work(tx);
@@ -67,10 +70,10 @@ export async function commitChange<T>(
   });
   try {
     const { value, version } = await Promise.race([transaction, watchdog.dead]);
-    const carried = options.carries && { version, campaigns: options.carries, categories: new Map() };
-    return { value, version, propagated: await ctx.afterCommit(version, carried) };
+    return { value, version, propagated: await ctx.afterCommit(version, prepared) };
   } catch (error) {
     abandoned = true;
+    prepared?.abandon();
     transaction.catch(() => undefined);
     const mapped = fromDatabaseError(error);
     if (mapped?.extensions.code === "UNAVAILABLE") {

@@ -12,13 +12,24 @@ import type { Logger } from "../logger.ts";
 import type { ChangePart } from "./carried-change.ts";
 
 /**
- * Published after a commit: which version, by which replica. A change carried whole (imports) comes
- * as several messages of one version, each with a part of it (carried-change.ts).
+ * Published after a commit: which version, by which replica; `prepared` when the version is the change
+ * carried ahead under that token (carried-change.ts).
  */
 export interface ChangeMessage {
   version: number;
   replica: string;
+  prepared?: string;
+}
+
+/** Topic of the parts of changes carried ahead of their commit (`publish`/`subscribe`). */
+export const PREPARED_TOPIC = "prepared";
+
+/** A part of a change carried ahead of its commit, or word that its transaction failed. */
+export interface PreparedMessage {
+  token: string;
+  replica: string;
   part?: ChangePart;
+  abandoned?: boolean;
 }
 
 /** Heartbeat and acknowledgement: "replica `id` serves `version`"; `left` when it stops serving. */

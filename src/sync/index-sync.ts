@@ -26,6 +26,17 @@ export interface IndexSyncOptions extends SnapshotOptions {
 }
 
 const REPLICA_ATTEMPTS = 4;
+/** A change prepared this long ago whose commit never came is dropped (longer than an import may take). */
+const PREPARED_TTL_MS = 150_000;
+/** Changes prepared at once (concurrent imports); beyond, the oldest is dropped and will read the log. */
+const MAX_PREPARED = 4;
+
+/** A change carried ahead of its commit, and the snapshot built from it (once built, while still useful). */
+interface Prepared {
+  campaigns: IndexChange["campaigns"];
+  built: TargetingSnapshot | null;
+  expires: NodeJS.Timeout;
+}
 const REPLICA_RETRY_MS = 25;
 
 export class IndexSync {
@@ -43,6 +54,7 @@ export class IndexSync {
   private target = 0;
   /** Version 0, empty: what the first build starts from (and the answer caches every snapshot shares). */
   private readonly origin: TargetingSnapshot;
+  private readonly prepared = new Map<string, Prepared>();
 
   constructor(
     private readonly db: Db,
@@ -81,22 +93,62 @@ export class IndexSync {
   }
 
   /**
-   * Applies a change carried on the bus (carried-change.ts) when this replica serves the version just
-   * before it, in turn with refreshes (holding its turn until `after` settles, when given); otherwise
-   * (behind, or no snapshot yet) refreshes from the log.
+   * Builds, in turn with refreshes, the snapshot a change carried ahead of its commit (carried-change.ts)
+   * will make of the current one: nothing serves it until `commitPrepared` names the token.
    */
-  applyCarried(change: IndexChange, after?: Promise<unknown>): Promise<TargetingSnapshot> {
-    this.target = Math.max(this.target, change.version);
+  prepare(token: string, campaigns: IndexChange["campaigns"]): void {
+    if (this.prepared.has(token)) return;
+    const entry: Prepared = {
+      campaigns,
+      built: null,
+      expires: setTimeout(() => this.abandonPrepared(token), PREPARED_TTL_MS).unref(),
+    };
+    this.prepared.set(token, entry);
+    if (this.prepared.size > MAX_PREPARED) this.abandonPrepared(this.prepared.keys().next().value as string);
     const run = this.tail.then(async () => {
-      await after;
+      const base = this.snapshot;
+      if (!base || this.prepared.get(token) !== entry) return;
+      const change = { version: base.version + 1, campaigns, categories: new Map() };
+      const built = await base.applyInSlices(change, this.options.sliceMs);
+      if (this.prepared.get(token) === entry) entry.built = built;
+    });
+    this.tail = run.catch((error: unknown) => this.log.warn({ err: error }, "preparing a carried change failed"));
+  }
+
+  /** The change prepared as `token` will not commit: what was built for it goes. */
+  abandonPrepared(token: string): void {
+    const entry = this.prepared.get(token);
+    if (!entry) return;
+    clearTimeout(entry.expires);
+    this.prepared.delete(token);
+  }
+
+  /**
+   * `version` committed the change prepared as `token`. Onto the version just before it, the snapshot
+   * built meanwhile is installed (or the carried change applied now, when another version came first);
+   * otherwise (behind, ahead, parts missing) the log is read.
+   */
+  commitPrepared(token: string, version: number): Promise<TargetingSnapshot> {
+    this.target = Math.max(this.target, version);
+    const entry = this.prepared.get(token);
+    this.abandonPrepared(token);
+    if (!entry) return this.refresh(version);
+    const started = performance.now();
+    const run = this.tail.then(async () => {
       const current = this.snapshot;
-      if (current && current.version >= change.version) return current;
-      if (current?.version !== change.version - 1) return null;
-      const started = performance.now();
-      return this.install(await current.applyInSlices(change, this.options.sliceMs), "carried", started, 0);
+      if (current && current.version >= version) return current;
+      if (current?.version !== version - 1) return null;
+      const next =
+        entry.built?.version === version
+          ? entry.built
+          : await current.applyInSlices(
+              { version, campaigns: entry.campaigns, categories: new Map() },
+              this.options.sliceMs,
+            );
+      return this.install(next, "carried", started, 0);
     });
     this.tail = run.catch(() => undefined);
-    return run.then((snapshot) => snapshot ?? this.refresh(change.version));
+    return run.then((snapshot) => snapshot ?? this.refresh(version));
   }
 
   /** Resolves once the applied version is at least `version`. */
@@ -199,6 +251,9 @@ export class IndexSync {
     // Another path may have installed a newer snapshot meanwhile; never go back.
     if (this.snapshot && this.snapshot.version >= next.version) return this.snapshot;
     this.snapshot = next;
+    // Snapshots built onto an older version can no longer be installed (their changes still can be).
+    for (const entry of this.prepared.values())
+      if (entry.built && entry.built.version <= next.version) entry.built = null;
     const seconds = (performance.now() - started) / 1000;
     this.options.onApplied?.(next, how, seconds);
     this.applied.emit("applied", next);

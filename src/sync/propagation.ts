@@ -1,12 +1,13 @@
 // The commit hook of GraphQL mutations (docs/CONTRACT.md §4 "read your write"): announce the new version
-// on the bus (with the change itself when the mutation carries it whole), apply it to this replica's
-// index, then wait until every live replica serves it. Resolves to `propagated`: true only when every
+// on the bus (naming the change carried ahead of it, when the mutation prepared one), apply it to this
+// replica's index, then wait until every live replica serves it. Resolves to `propagated`: true only when every
 // replica live on the bus OR in Postgres serves the version (by either source), false at the timeout or
 // when Postgres cannot be read (then nobody can tell which replicas serve what). The change is
 // committed either way; late replicas converge from the log.
+import { randomUUID } from "node:crypto";
 import type { IndexChange } from "../delivery/types.ts";
 import type { Logger } from "../logger.ts";
-import type { Bus } from "./bus.ts";
+import { type Bus, PREPARED_TOPIC, type PreparedMessage } from "./bus.ts";
 import { splitChange } from "./carried-change.ts";
 import type { IndexSync } from "./index-sync.ts";
 import { mergeLive, type ReplicaRegistry } from "./replicas.ts";
@@ -25,31 +26,53 @@ export interface PropagationDeps {
   log: Logger;
 }
 
+/** A change carried to every replica ahead of its commit (carried-change.ts). */
+export interface PreparedChange {
+  readonly token: string;
+  /** Resolves once every part is on the bus. */
+  readonly sent: Promise<void>;
+  /** Its transaction failed: the replicas drop it. */
+  abandon(): void;
+}
+
 export function createPropagation({ sync, bus, replicas, served, replicaId, timeoutMs, log }: PropagationDeps) {
   const allServe = (version: number, live: { version: number }[]) => live.every((r) => r.version >= version);
 
-  /** Announces `version`: one message, or the carried change in parts, one event-loop turn each. */
-  async function announce(version: number, carried: IndexChange | undefined): Promise<void> {
-    const parts = carried ? splitChange(carried.campaigns) : [];
-    if (parts.length === 0) return bus.publishChange({ version, replica: replicaId });
-    for (const part of parts) {
-      bus.publishChange({ version, replica: replicaId, part });
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
+  /**
+   * Sends what a write is about to leave these campaigns as, in parts, one event-loop turn each, while
+   * its transaction runs; this replica builds the snapshot too.
+   */
+  function prepare(campaigns: IndexChange["campaigns"]): PreparedChange {
+    const token = `${replicaId}:${randomUUID()}`;
+    const publish = (message: Omit<PreparedMessage, "token" | "replica">) =>
+      bus.publish(PREPARED_TOPIC, { token, replica: replicaId, ...message } satisfies PreparedMessage);
+    sync.prepare(token, campaigns);
+    const sent = (async () => {
+      for (const part of splitChange(campaigns)) {
+        publish({ part });
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    })();
+    return {
+      token,
+      sent,
+      abandon() {
+        sync.abandonPrepared(token);
+        void sent.then(() => publish({ abandoned: true }));
+      },
+    };
   }
 
-  return async function afterCommit(version: number, carried?: IndexChange): Promise<boolean> {
+  async function afterCommit(version: number, prepared?: PreparedChange): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     const remaining = () => deadline - Date.now();
     log.debug({ version }, "change committed");
     let timer: NodeJS.Timeout | undefined;
     try {
-      const announced = announce(version, carried);
-      // Queued at once, so a log poll meanwhile does not read what is carried; it starts once every
-      // part is out, so the other replicas get them without waiting for this one's slices.
-      const applying = carried ? sync.applyCarried(carried, announced) : announced;
-      applying.catch(() => undefined); // its failure is met below
-      await announced;
+      // The parts went out before the commit message, so every replica holds them when it arrives.
+      await prepared?.sent;
+      bus.publishChange({ version, replica: replicaId, ...(prepared ? { prepared: prepared.token } : {}) });
+      const applying = prepared ? sync.commitPrepared(prepared.token, version) : Promise.resolve();
       const applied = await Promise.race([
         applying.then(() => sync.waitFor(version)).then(() => true),
         new Promise<false>((resolve) => {
@@ -75,5 +98,7 @@ export function createPropagation({ sync, bus, replicas, served, replicaId, time
     } finally {
       clearTimeout(timer);
     }
-  };
+  }
+
+  return { prepare, afterCommit };
 }

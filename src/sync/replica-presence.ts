@@ -1,9 +1,9 @@
-// Wires this replica into the fan-out: refresh the index on change messages (or apply the change they
-// carry) and on Redis reconnect, announce the served version on the bus (heartbeat + an acknowledgement
+// Wires this replica into the fan-out: refresh the index on change messages (or install the change
+// carried ahead of them, prepared from its parts meanwhile) and on Redis reconnect, announce the served version on the bus (heartbeat + an acknowledgement
 // on each apply) and in Postgres (served-versions.ts: on each apply and every second), and record what
 // the others announce.
 import type { Logger } from "../logger.ts";
-import type { Bus } from "./bus.ts";
+import { type Bus, PREPARED_TOPIC, type PreparedMessage } from "./bus.ts";
 import { ChangeAssembler } from "./carried-change.ts";
 import type { IndexSync } from "./index-sync.ts";
 import type { ReplicaRegistry } from "./replicas.ts";
@@ -34,17 +34,28 @@ export async function joinReplicas(
     sync.refresh(target).catch((error: unknown) => log.warn({ err: error, why }, "index refresh failed"));
   let newestAnnounced = 0;
   const carried = new ChangeAssembler();
+  // The replica that writes a change prepares and commits its own directly (propagation.ts).
+  bus.subscribe<PreparedMessage>(PREPARED_TOPIC, (message) => {
+    if (message.replica === replicaId) return;
+    if (message.abandoned) {
+      carried.drop(message.token);
+      sync.abandonPrepared(message.token);
+    } else if (message.part) {
+      const campaigns = carried.add(message.token, message.part);
+      if (campaigns) sync.prepare(message.token, campaigns);
+    }
+  });
   await bus.onChange((message) => {
     newestAnnounced = Math.max(newestAnnounced, message.version);
-    if (message.version <= sync.version) return;
-    if (!message.part) return void refresh("change message", message.version);
-    // The replica that committed it applies its own carried change directly.
-    if (message.replica === replicaId) return;
-    const change = carried.add(message.version, message.part);
-    if (change === null) refresh("carried change incomplete", message.version);
-    else if (change) {
-      sync.applyCarried(change).catch((error: unknown) => log.warn({ err: error }, "index refresh failed"));
+    if (message.replica === replicaId && message.prepared) return;
+    if (message.version <= sync.version) {
+      if (message.prepared) sync.abandonPrepared(message.prepared);
+      return;
     }
+    if (!message.prepared) return void refresh("change message", message.version);
+    sync
+      .commitPrepared(message.prepared, message.version)
+      .catch((error: unknown) => log.warn({ err: error }, "index refresh failed"));
   });
   await bus.onReplica((message) => {
     if (message.left) registry.remove(message.id);

@@ -228,6 +228,40 @@ describe("imports carried on the bus", () => {
       await db.$disconnect();
     }
   });
+
+  it("an import whose transaction fails after its parts went out is served nowhere; its version number serves the next write", async () => {
+    // The rules of `doomed*` campaigns fail their statement after a pause: by then every replica holds
+    // the carried change and has built a snapshot from it.
+    await database.sql(`
+      CREATE FUNCTION fail_doomed() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF EXISTS (SELECT 1 FROM new_rows WHERE campaign_id LIKE 'doomed%') THEN
+          PERFORM pg_sleep(0.5);
+          RAISE EXCEPTION 'doomed import';
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER fail_doomed AFTER INSERT ON targeting_rule REFERENCING NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION fail_doomed();`);
+    try {
+      const before = await latestVersion();
+      const failed = await gqlA()(IMPORT, {
+        campaigns: Array.from({ length: 50 }, (_, i) =>
+          campaign(`doomed${i}`, { priority: 100, targeting: { include: { apps: ["doomapp"] } } }),
+        ),
+      });
+      expect(failed.errors).toBeDefined();
+      expect(await latestVersion()).toBe(before);
+      const created = await mutate(CREATE, {
+        input: campaign("undoomed", { priority: 1, targeting: { include: { apps: ["doomapp"] } } }),
+      });
+      expect(created).toEqual({ version: before + 1, propagated: true });
+      const mine = ["undoomed", ...Array.from({ length: 50 }, (_, i) => `doomed${i}`)];
+      await expectEverywhere(created.version, ["doomapp", "ios", "US"], ["undoomed"], mine);
+    } finally {
+      await database.sql("DROP TRIGGER fail_doomed ON targeting_rule; DROP FUNCTION fail_doomed()");
+    }
+  });
 });
 
 describe("convergence", () => {
