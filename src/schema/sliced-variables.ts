@@ -22,6 +22,7 @@ import {
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import { runInSlices, type Steps } from "../delivery/steps.ts";
+import { coerceFast } from "./fast-coercion.ts";
 
 /** Mutation arguments whose resolvers read their value with `slicedArgument`: field → argument. */
 const SLICED_ARGUMENTS: Readonly<Record<string, string>> = {
@@ -150,6 +151,8 @@ function* coerceList(items: unknown[], itemType: GraphQLInputType): Steps<Coerce
 }
 
 function coerceWhole(value: unknown, type: GraphQLInputType): Coerced {
+  const fast = coerceFast(value, type);
+  if (fast) return { ok: true, value: fast.value };
   let ok = true;
   const coerced = coerceInputValue(value, type, () => {
     ok = false;
