@@ -1,6 +1,7 @@
 // Campaign mutations: create, update (optimistic concurrency via expectedRevision), delete, import.
 // Each is one transaction with one change-log version naming who made it and why, then the commit hook
 // (write.ts).
+import { PassThrough } from "node:stream";
 import { upsertCampaigns } from "../store/campaign-writes.ts";
 import { campaignDefOf } from "../sync/carried-change.ts";
 import { builder } from "./builder.ts";
@@ -9,6 +10,7 @@ import { badUserInput, conflict, isUniqueViolation, notFound } from "./errors.ts
 import { slicedArgument } from "./sliced-variables.ts";
 import { TargetingInput } from "./targeting.ts";
 import {
+  type CampaignData,
   REASON_DESCRIPTION,
   validateCreateCampaign,
   validateId,
@@ -187,15 +189,29 @@ builder.mutationFields((t) => ({
       reason: t.arg.string({ description: REASON_DESCRIPTION }),
     },
     resolve: async (_root, args, ctx, info) => {
-      const campaigns = await validateImport(slicedArgument(ctx, info, "campaigns", args.campaigns));
       const reason = validateReason(args.reason);
-      const carries = new Map(campaigns.map((campaign) => [campaign.id, campaignDefOf(campaign)]));
-      const committed = await commitChange(ctx, (tx) => upsertCampaigns(tx, campaigns), {
-        timeoutMs: 120_000,
-        reason,
-        carries,
-      });
-      return { version: committed.version, propagated: committed.propagated, count: campaigns.length };
+      // The campaigns are written batch by batch as they pass validation (the writing waits for
+      // Postgres most of the time, the validation for the CPU); any invalid item fails the transaction.
+      const batches = new PassThrough({ objectMode: true });
+      const validated = validateImport(slicedArgument(ctx, info, "campaigns", args.campaigns), (batch) =>
+        batches.write(batch),
+      );
+      // Ended either way: a failed validation is thrown by `await validated` below, in the transaction.
+      validated.then(
+        () => batches.end(),
+        () => batches.end(),
+      );
+      const carries = validated.then((campaigns) => new Map(campaigns.map((c) => [c.id, campaignDefOf(c)])));
+      carries.catch(() => undefined);
+      const committed = await commitChange(
+        ctx,
+        async (tx) => {
+          for await (const batch of batches) await upsertCampaigns(tx, batch as CampaignData[]);
+          return (await validated).length;
+        },
+        { timeoutMs: 120_000, reason, carries },
+      );
+      return { version: committed.version, propagated: committed.propagated, count: committed.value };
     },
   }),
 }));

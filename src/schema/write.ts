@@ -33,8 +33,11 @@ export interface CommitOptions {
   timeoutMs?: number;
   /** Why, as the caller said (the mutation's `reason` argument, validated). */
   reason?: string | null;
-  /** The whole state the write leaves these campaigns in, when the mutation knows it: carried ahead (Context.prepareChange). */
-  carries?: IndexChange["campaigns"];
+  /**
+   * The whole state the write leaves these campaigns in, when the mutation knows it (or will, while the
+   * transaction runs): carried to the replicas ahead of the commit (Context.prepareChange).
+   */
+  carries?: Promise<IndexChange["campaigns"]>;
 }
 
 export async function commitChange<T>(
@@ -50,7 +53,12 @@ export async function commitChange<T>(
   let prepared: PreparedChange | undefined;
   const transaction = ctx.writes.run(() => {
     watchdog.start();
-    if (options.carries) prepared = ctx.prepareChange?.(options.carries);
+    options.carries?.then(
+      (campaigns) => {
+        if (!abandoned) prepared = ctx.prepareChange?.(campaigns);
+      },
+      () => undefined,
+    );
     return ctx.writeDb.$transaction(
       async (tx) => {
         const value = await work(tx);
@@ -70,6 +78,7 @@ export async function commitChange<T>(
   });
   try {
     const { value, version } = await Promise.race([transaction, watchdog.dead]);
+    await options.carries;
     return { value, version, propagated: await ctx.afterCommit(version, prepared) };
   } catch (error) {
     abandoned = true;

@@ -158,6 +158,23 @@ describe("importCampaigns", () => {
     expect(await count("SELECT count(*) AS n FROM campaign WHERE name LIKE 'Never stored%'")).toBe(0);
   }, 60_000);
 
+  // Valid campaigns are written while the rest are validated (campaign-mutations.ts): an item found bad
+  // late must still leave nothing behind, although thousands before it were already in the transaction.
+  it("rolls back the campaigns written while a late bad item was still being checked", async () => {
+    const logBefore = await logRows();
+    const batch: Record<string, unknown>[] = campaigns(3_000, "Late failure", "late");
+    batch[2_900] = { ...batch[2_900], priority: 5_000 };
+    const res = await gql(IMPORT, { campaigns: batch });
+    expect(codes(res)).toEqual(["BAD_USER_INPUT"]);
+    expect(res.errors?.[0]?.extensions?.fields).toEqual({ "campaigns.2900.priority": "must be 0–1000" });
+    expect(await logRows()).toBe(logBefore);
+    expect(await count("SELECT count(*) AS n FROM campaign WHERE id LIKE 'late-%'")).toBe(0);
+    expect(await count("SELECT count(*) AS n FROM targeting_rule WHERE campaign_id LIKE 'late-%'")).toBe(0);
+    const fixed = await gql(IMPORT, { campaigns: batch.map((c, i) => (i === 2_900 ? { ...c, priority: 5 } : c)) });
+    expect(fixed.errors).toBeUndefined();
+    expect(await count("SELECT count(*) AS n FROM campaign WHERE id LIKE 'late-%'")).toBe(3_000);
+  }, 60_000);
+
   // A long list variable is coerced in slices before execution (src/schema/sliced-variables.ts): what
   // the client sees must be what graphql-js itself answers.
   it("answers a long batch that does not fit its GraphQL type with graphql-js's own error, storing nothing", async () => {
