@@ -229,6 +229,44 @@ describe("imports carried on the bus", () => {
     }
   });
 
+  it("two imports through two replicas at once: both carried everywhere, answering as a build from Postgres does", async () => {
+    const apps = ["dual0", "dual1", "dual2"];
+    const batch = (prefix: string, offset: number) =>
+      Array.from({ length: 80 }, (_, i) =>
+        campaign(`${prefix}${i}`, {
+          priority: (i + offset) % 7,
+          targeting: { include: { apps: apps.filter((_, k) => (i + k + offset) % 2 === 0) } },
+        }),
+      );
+    const before = await Promise.all([replicas.B, replicas.C].map((r) => appliedCount(r, "carried")));
+    // Both prepare onto the same version; whichever commits second was built onto a version that is
+    // gone, and is applied from what it carried onto the first one's.
+    const [first, second] = await Promise.all([
+      mutate(IMPORT, { campaigns: batch("dualA", 0) }, replicas.A),
+      mutate(IMPORT, { campaigns: batch("dualB", 1) }, replicas.B),
+    ]);
+    expect([first.propagated, second.propagated]).toEqual([true, true]);
+    expect(Math.abs(first.version - second.version)).toBe(1);
+    const after = await Promise.all([replicas.B, replicas.C].map((r) => appliedCount(r, "carried")));
+    // C applies both carried; B, which wrote one, applies its own and the other's.
+    expect(after).toEqual(before.map((n) => n + 2));
+    const db = createDb(database.url);
+    try {
+      const data = await loadFullIndexData(db);
+      const fresh = TargetingSnapshot.build(data.version, data.campaigns, data.categories);
+      for (const app of apps) {
+        const expected = fresh.match({ app, os: "ios", country: "US" }).campaignIds;
+        expect(expected.filter((id) => id.startsWith("dual")).length).toBeGreaterThan(40);
+        for (const answer of await everywhere(app, "ios", "US")) {
+          expect(answer.version).toBe(data.version);
+          expect(answer.cids).toEqual(expected);
+        }
+      }
+    } finally {
+      await db.$disconnect();
+    }
+  });
+
   it("an import whose transaction fails after its parts went out is served nowhere; its version number serves the next write", async () => {
     // The rules of `doomed*` campaigns fail their statement after a pause: by then every replica holds
     // the carried change and has built a snapshot from it.
