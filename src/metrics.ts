@@ -83,7 +83,7 @@ export function createMetrics(sources: MetricSources) {
   });
   const indexApply = new Histogram({
     name: "bullseye_index_apply_duration_seconds",
-    help: "Time to read and apply changes to the index, by kind (full rebuild, delta read from the change log, change carried on the bus)",
+    help: "Time to read and apply changes to the index, by kind (full rebuild, delta read from the change log, change carried on the bus: from its commit message to serving it)",
     labelNames: ["kind"] as const,
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
     registers: [registry],

@@ -29,7 +29,7 @@ export interface IndexChange {
   categories: ReadonlyMap<string, CategoryDef | null>;
 }
 
-/** How a snapshot came: a build from everything, a change read from the log, a change carried on the bus. */
+/** How a snapshot came: a build from everything, a change read from the log, a change carried ahead of its commit. */
 export type ApplyKind = "full" | "delta" | "carried";
 
 export interface DeviceRequest {
