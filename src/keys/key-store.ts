@@ -5,6 +5,7 @@
 // (every POLL_MS) sees it move, so a revoked key stops working everywhere within a second. A key that
 // leaves the cache aborts its signal, which ends the subscriptions opened with it. lastUsedAt is
 // written in the background, one statement per FLUSH_MS for all keys used meanwhile.
+import { setMaxListeners } from "node:events";
 import type { Db } from "../db/client.ts";
 import type { Logger } from "../logger.ts";
 import type { Bus } from "../sync/bus.ts";
@@ -141,6 +142,8 @@ export class KeyStore {
         let signal = this.signals.get(row.id);
         if (!signal) {
           signal = new AbortController();
+          // Every open subscription of the key listens on it (rule-change-stream.ts) until it ends.
+          setMaxListeners(0, signal.signal);
           this.signals.set(row.id, signal);
         }
         const role = row.role === "ADMIN" ? "admin" : "viewer";

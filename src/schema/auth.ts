@@ -4,6 +4,7 @@
 // digest of the presented token (src/keys/key-store.ts), never by a database query. Tokens come from the
 // header (or graphql-ws connection_init), never the query string.
 import { randomBytes, timingSafeEqual } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import type { Config } from "../config.ts";
 import type { KeyStore } from "../keys/key-store.ts";
 import { secretDigest } from "../keys/secrets.ts";
@@ -38,6 +39,8 @@ export function createTokenAuth(config: Config, log: Logger, keys?: Pick<KeyStor
     log.warn({ adminToken }, "ADMIN_TOKEN is not set: generated an admin token for this process (logged once)");
   }
   const never = new AbortController().signal;
+  // Every open subscription of a principal listens on its signal (rule-change-stream.ts) until it ends.
+  setMaxListeners(0, never);
   const envAdmin: Principal = { name: ENV_ADMIN, role: "admin", keyId: null, revoked: never };
   const envViewer: Principal = { name: ENV_VIEWER, role: "viewer", keyId: null, revoked: never };
   const admin = secretDigest(adminToken);
