@@ -30,10 +30,17 @@ const REPLICA_ATTEMPTS = 4;
 const PREPARED_TTL_MS = 150_000;
 /** Changes prepared at once (concurrent imports); beyond, the oldest is dropped and will read the log. */
 const MAX_PREPARED = 4;
+/**
+ * For this long after a change is prepared, the log poll waits for its commit message instead: a poll
+ * that read the change first would read the whole import back from Postgres. A lost message delays the
+ * replica by this much at most.
+ */
+const PREPARED_POLL_HOLD_MS = 3_000;
 
 /** A change carried ahead of its commit, and the snapshot built from it (once built, while still useful). */
 interface Prepared {
   campaigns: IndexChange["campaigns"];
+  readonly since: number;
   built: TargetingSnapshot | null;
   expires: NodeJS.Timeout;
 }
@@ -100,6 +107,7 @@ export class IndexSync {
     if (this.prepared.has(token)) return;
     const entry: Prepared = {
       campaigns,
+      since: performance.now(),
       built: null,
       expires: setTimeout(() => this.abandonPrepared(token), PREPARED_TTL_MS).unref(),
     };
@@ -183,6 +191,7 @@ export class IndexSync {
     this.stopPolling();
     let failing = false;
     this.timer = setInterval(() => {
+      if (this.awaitingCommit()) return;
       this.refresh().then(
         () => {
           if (failing) this.log.info({ version: this.version }, "change log reachable again");
@@ -196,6 +205,13 @@ export class IndexSync {
       );
     }, intervalMs);
     this.timer.unref();
+  }
+
+  /** Whether a change was prepared recently: its commit message, not the log, should bring it. */
+  private awaitingCommit(): boolean {
+    const now = performance.now();
+    for (const entry of this.prepared.values()) if (now - entry.since < PREPARED_POLL_HOLD_MS) return true;
+    return false;
   }
 
   stopPolling(): void {

@@ -238,18 +238,28 @@ describe("imports carried on the bus", () => {
           targeting: { include: { apps: apps.filter((_, k) => (i + k + offset) % 2 === 0) } },
         }),
       );
-    const before = await Promise.all([replicas.B, replicas.C].map((r) => appliedCount(r, "carried")));
-    // Both prepare onto the same version; whichever commits second was built onto a version that is
-    // gone, and is applied from what it carried onto the first one's.
-    const [first, second] = await Promise.all([
-      mutate(IMPORT, { campaigns: batch("dualA", 0) }, replicas.A),
-      mutate(IMPORT, { campaigns: batch("dualB", 1) }, replicas.B),
-    ]);
-    expect([first.propagated, second.propagated]).toEqual([true, true]);
-    expect(Math.abs(first.version - second.version)).toBe(1);
-    const after = await Promise.all([replicas.B, replicas.C].map((r) => appliedCount(r, "carried")));
-    // C applies both carried; B, which wrote one, applies its own and the other's.
-    expect(after).toEqual(before.map((n) => n + 2));
+    // The first import's rules take a second to write: the second import, sent meanwhile, is carried
+    // and built onto the version before the first, waits for the first to commit, then commits onto it.
+    // Its prepared snapshot is then of a version that is gone: it must be applied from what it carried.
+    await database.sql(`
+      CREATE FUNCTION slow_dual() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF EXISTS (SELECT 1 FROM new_rows WHERE campaign_id LIKE 'duala%') THEN PERFORM pg_sleep(1); END IF;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER slow_dual AFTER INSERT ON targeting_rule REFERENCING NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION slow_dual();`);
+    try {
+      const before = await Promise.all([replicas.B, replicas.C].map((r) => appliedCount(r, "carried")));
+      const first = mutate(IMPORT, { campaigns: batch("duala", 0) }, replicas.A);
+      await new Promise((r) => setTimeout(r, 300));
+      const second = await mutate(IMPORT, { campaigns: batch("dualb", 1) }, replicas.B);
+      expect(second).toEqual({ version: (await first).version + 1, propagated: true, count: 80 });
+      const after = await Promise.all([replicas.B, replicas.C].map((r) => appliedCount(r, "carried")));
+      expect(after).toEqual(before.map((n) => n + 2));
+    } finally {
+      await database.sql("DROP TRIGGER slow_dual ON targeting_rule; DROP FUNCTION slow_dual()");
+    }
     const db = createDb(database.url);
     try {
       const data = await loadFullIndexData(db);
