@@ -26,6 +26,7 @@ export interface IndexSyncOptions extends SnapshotOptions {
 }
 
 const REPLICA_ATTEMPTS = 4;
+const REPLICA_RETRY_MS = 25;
 /** A change prepared this long ago whose commit never came is dropped (longer than an import may take). */
 const PREPARED_TTL_MS = 150_000;
 /** Changes prepared at once (concurrent imports); beyond, the oldest is dropped and will read the log. */
@@ -44,7 +45,6 @@ interface Prepared {
   built: TargetingSnapshot | null;
   expires: NodeJS.Timeout;
 }
-const REPLICA_RETRY_MS = 25;
 
 export class IndexSync {
   snapshot: TargetingSnapshot | null = null;

@@ -1,9 +1,9 @@
 // The commit hook of GraphQL mutations (docs/CONTRACT.md §4 "read your write"): announce the new version
 // on the bus (naming the change carried ahead of it, when the mutation prepared one), apply it to this
-// replica's index, then wait until every live replica serves it. Resolves to `propagated`: true only when every
-// replica live on the bus OR in Postgres serves the version (by either source), false at the timeout or
-// when Postgres cannot be read (then nobody can tell which replicas serve what). The change is
-// committed either way; late replicas converge from the log.
+// replica's index, then wait until every live replica serves it. Resolves to `propagated`: true only
+// when every replica live on the bus OR in Postgres serves the version (by either source), false at the
+// timeout or when Postgres cannot be read (then nobody can tell which replicas serve what). The change
+// is committed either way; late replicas converge from the log.
 import { randomUUID } from "node:crypto";
 import type { IndexChange } from "../delivery/types.ts";
 import type { Logger } from "../logger.ts";
