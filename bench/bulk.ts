@@ -7,7 +7,7 @@
 //    2,000-campaign import, a 10,000-app category upsert, pausing the 2,000, deleting them in SQL, and
 //    a restart of replica C (start-up build; its /healthz probed meanwhile). For each: the mutation's
 //    latency and `propagated`, time until every replica serves it, probe p50/p99/max, and the longest
-//    event-loop stall on A and B.
+//    event-loop block on A and B (beside the lag, which also counts waiting for one of the 2 cores).
 // 3. The import and the pause applied to the index in this process alone (until it serves, then the
 //    fold that follows): the stall the index work itself causes, without three replicas and Postgres
 //    sharing the cores.
@@ -20,7 +20,7 @@ import { writeSeed } from "../src/seed/write.ts";
 import { createTestDatabase } from "../tests/helpers/database.ts";
 import { type AloneResult, applyAlone } from "./lib/apply-alone.ts";
 import { type Child, fmt, percentile, spawnServer, waitReady } from "./lib/processes.ts";
-import { ADMIN_TOKEN, gql, heapMb, longestStallMs, rssMb, startProbe, untilServed } from "./lib/replicas.ts";
+import { ADMIN_TOKEN, fmtStall, gql, heapMb, longestStall, rssMb, startProbe, untilServed } from "./lib/replicas.ts";
 import { hasWrk, wrkLoad } from "./lib/wrk.ts";
 
 const { values: args } = parseArgs({
@@ -156,7 +156,7 @@ async function main(): Promise<void> {
     const probe = startProbe(b.url, repeated.slice(0, 5_000));
     const urls = () => replicas.map((r) => r.url);
     const phase = async (label: string, run: () => Promise<Change>) => {
-      await Promise.all([longestStallMs(a.url), longestStallMs(b.url)]); // reset the maxima
+      await Promise.all([longestStall(a.url), longestStall(b.url)]); // reset the maxima
       probe.take();
       const started = performance.now();
       const change = await run();
@@ -164,13 +164,13 @@ async function main(): Promise<void> {
       const everywhere = (await untilServed(urls(), change.version)) + answered;
       await new Promise((r) => setTimeout(r, 300));
       const { latencies, errors } = probe.take();
-      const [stallA, stallB] = await Promise.all([longestStallMs(a.url), longestStallMs(b.url)]);
+      const [stallA, stallB] = await Promise.all([longestStall(a.url), longestStall(b.url)]);
       console.log(`${label}:`);
       console.log(
         `  ${change.propagated === undefined ? "statement" : "mutation"} ${fmt(answered)} ms, propagated ${change.propagated ?? "n/a (SQL)"}; every replica serves it after ${fmt(everywhere)} ms`,
       );
       console.log(
-        `  probe on B: ${summary(latencies)}, errors ${errors}; longest stall A ${fmt(stallA, 1)} ms, B ${fmt(stallB, 1)} ms (target <= 20)`,
+        `  probe on B: ${summary(latencies)}, errors ${errors}; longest block A ${fmtStall(stallA)}, B ${fmtStall(stallB)} (target <= 20)`,
       );
     };
     const bulk = generateSynthetic({

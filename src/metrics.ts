@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { AnswerCacheUsage } from "./delivery/snapshot.ts";
 import type { ApplyKind } from "./delivery/types.ts";
+import { loopBlocks } from "./loop-blocks.ts";
 
 /**
  * nodejs_eventloop_lag_* sample the loop with a timer this often, and record the time between two
@@ -96,6 +97,17 @@ export function createMetrics(sources: MetricSources) {
     collect() {
       this.labels("postgres").set(sources.postgresUp() ? 1 : 0);
       this.labels("redis").set(sources.redisUp() ? 1 : 0);
+    },
+  });
+  const blocks = loopBlocks();
+  new Gauge({
+    name: "bullseye_eventloop_block_max_seconds",
+    help:
+      "Longest event-loop block since the last scrape: the loop's lag less the time its thread waited " +
+      "for a CPU (Linux schedstat), i.e. what this process's own work held it; the lag where not on Linux",
+    registers: [registry],
+    collect() {
+      this.set(blocks.take().blockMs / 1000);
     },
   });
   new Gauge({

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import { EVENT_LOOP_SAMPLE_MS } from "../../src/metrics.ts";
-import type { Child } from "./processes.ts";
+import { type Child, fmt } from "./processes.ts";
 
 export const ADMIN_TOKEN = "bench-admin-token-0123456789";
 
@@ -22,15 +22,28 @@ export async function gql<T = Record<string, unknown>>(
   return Object.values(body.data ?? {})[0] as T;
 }
 
-/**
- * The longest event-loop stall since the last call: prom-client's lag max (reset at each scrape) less
- * its sampling interval, which the lag includes (an idle loop reads ~10 ms; see src/metrics.ts).
- */
-export async function longestStallMs(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const lagMax = Number(/^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
-  return Math.max(0, lagMax * 1000 - EVENT_LOOP_SAMPLE_MS);
+export interface Stall {
+  /** prom-client's lag max less its sampling interval: includes waiting for a CPU. */
+  lagMs: number;
+  /** What the replica's own work held the loop: the lag less its main thread's run-queue wait. */
+  blockMs: number;
 }
+
+/**
+ * The longest event-loop stall since the last call, both ways (each maximum resets at a scrape). On a
+ * machine with more busy processes than cores the two differ: the lag also counts the time the
+ * replica was runnable but not running.
+ */
+export async function longestStall(url: string): Promise<Stall> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN);
+  return {
+    lagMs: Math.max(0, metric("nodejs_eventloop_lag_max_seconds") * 1000 - EVENT_LOOP_SAMPLE_MS),
+    blockMs: metric("bullseye_eventloop_block_max_seconds") * 1000,
+  };
+}
+
+export const fmtStall = (stall: Stall) => `${fmt(stall.blockMs, 1)} ms (lag ${fmt(stall.lagMs, 1)} ms)`;
 
 /** Where a replica's memory is, from its /metrics: V8 heap used and reserved, memory outside the heap (MB). */
 export async function heapMb(url: string): Promise<{ used: number; total: number; external: number }> {

@@ -2,8 +2,9 @@
 // Each is one transaction with one change-log version naming who made it and why, then the commit hook
 // (write.ts).
 import { PassThrough } from "node:stream";
+import { runInSlices } from "../delivery/steps.ts";
 import { upsertCampaigns } from "../store/campaign-writes.ts";
-import { campaignDefOf } from "../sync/carried-change.ts";
+import { carriedState } from "../sync/carried-change.ts";
 import { builder } from "./builder.ts";
 import { CampaignStatus } from "./campaign.ts";
 import { badUserInput, conflict, isUniqueViolation, notFound } from "./errors.ts";
@@ -201,7 +202,7 @@ builder.mutationFields((t) => ({
         () => batches.end(),
         () => batches.end(),
       );
-      const carries = validated.then((campaigns) => new Map(campaigns.map((c) => [c.id, campaignDefOf(c)])));
+      const carries = validated.then((campaigns) => runInSlices(carriedState(campaigns)));
       carries.catch(() => undefined);
       const committed = await commitChange(
         ctx,

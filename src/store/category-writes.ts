@@ -1,5 +1,6 @@
 // A category's app set, written inside the caller's transaction in bounded statements (see
 // campaign-writes.ts for why statements stay small).
+import { runInSlices, type Steps } from "../delivery/steps.ts";
 import { Prisma } from "../generated/prisma/client.ts";
 import { chunks, idIn } from "./campaign-writes.ts";
 
@@ -13,15 +14,40 @@ const STORED_APPS_PAGE = 5_000;
  * so concurrent upserts of one category take turns and each reads the other's result.
  */
 export async function replaceCategoryApps(tx: Prisma.TransactionClient, id: string, apps: readonly string[]) {
-  const stored = await storedApps(tx, id);
-  const wanted = new Set(apps);
-  const removed = stored.filter((app) => !wanted.has(app));
-  const storedSet = new Set(stored);
-  const added = apps.filter((app) => !storedSet.has(app));
+  const { removed, added } = await runInSlices(difference(await storedApps(tx, id), apps));
   for (const part of chunks(removed, APPS_PER_STATEMENT)) {
     await tx.$executeRaw`DELETE FROM category_app WHERE category_id = ${id} AND ${idIn(Prisma.sql`app`, part)}`;
   }
   await insertApps(tx, id, added);
+}
+
+const DIFF_STEP = 256;
+
+/** What to delete and insert to turn `stored` into `wanted`, in steps (100,000 apps take ~10 ms at once). */
+function* difference(
+  stored: readonly string[],
+  wanted: readonly string[],
+): Steps<{ removed: string[]; added: string[] }> {
+  const wantedSet = new Set<string>();
+  const storedSet = new Set<string>();
+  for (let i = 0; i < wanted.length; i++) {
+    wantedSet.add(wanted[i] as string);
+    if (i % DIFF_STEP === 0) yield;
+  }
+  const removed: string[] = [];
+  for (let i = 0; i < stored.length; i++) {
+    const app = stored[i] as string;
+    storedSet.add(app);
+    if (!wantedSet.has(app)) removed.push(app);
+    if (i % DIFF_STEP === 0) yield;
+  }
+  const added: string[] = [];
+  for (let i = 0; i < wanted.length; i++) {
+    const app = wanted[i] as string;
+    if (!storedSet.has(app)) added.push(app);
+    if (i % DIFF_STEP === 0) yield;
+  }
+  return { removed, added };
 }
 
 async function insertApps(tx: Prisma.TransactionClient, id: string, apps: readonly string[]) {

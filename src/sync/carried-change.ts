@@ -7,6 +7,7 @@
 // Anything else — a part missing, a replica behind or ahead, a transaction that failed — never serves
 // what was carried: the change log stays the truth.
 
+import type { Steps } from "../delivery/steps.ts";
 import type { CampaignDef, DimensionValues, IndexChange } from "../delivery/types.ts";
 import type { CampaignRow } from "../store/campaign-writes.ts";
 import { type RuleTuple, targetingOf } from "../store/targeting-store.ts";
@@ -38,34 +39,61 @@ export function campaignDefOf(row: CampaignRow): CampaignDef {
 const valueCount = (values: DimensionValues) =>
   values.app.length + values.country.length + values.os.length + values.category.length;
 
-/** The campaign part of `changes` in parts of at most PART_VALUES values (a larger campaign alone). */
-export function splitChange(campaigns: IndexChange["campaigns"], partValues = PART_VALUES): ChangePart[] {
-  const parts: ChangePart[] = [];
-  let part: ChangePart | null = null;
+/** The index's view of campaigns just written whole, one step each (2,000 take several ms at once). */
+export function* carriedState(rows: readonly CampaignRow[]): Steps<Map<string, CampaignDef>> {
+  const campaigns = new Map<string, CampaignDef>();
+  for (const row of rows) {
+    campaigns.set(row.id, campaignDefOf(row));
+    yield;
+  }
+  return campaigns;
+}
+
+/**
+ * The campaign part of `changes` in parts of at most PART_VALUES values (a larger campaign alone). Each
+ * part is made when it is asked for, so a publisher that sends one per event-loop turn never copies a
+ * whole large change in one.
+ */
+export function* splitChange(campaigns: IndexChange["campaigns"], partValues = PART_VALUES): Generator<ChangePart> {
+  const groups: [string, CampaignDef | null][][] = [];
+  let group: [string, CampaignDef | null][] | null = null;
   let weight = 0;
-  for (const [id, def] of campaigns) {
+  for (const entry of campaigns) {
+    const def = entry[1];
     const size = CAMPAIGN_WEIGHT + (def ? valueCount(def.include) + valueCount(def.exclude) : 0);
-    if (!part || (weight > 0 && weight + size > partValues)) {
-      part = { index: parts.length, count: 0, campaigns: [], removed: [] };
-      parts.push(part);
+    if (!group || (weight > 0 && weight + size > partValues)) {
+      group = [];
+      groups.push(group);
       weight = 0;
     }
     weight += size;
-    if (def)
-      part.campaigns.push({ ...def, startsAt: def.startsAt?.getTime() ?? null, endsAt: def.endsAt?.getTime() ?? null });
-    else part.removed.push(id);
+    group.push(entry);
   }
-  for (const each of parts) each.count = parts.length;
-  return parts;
+  for (let index = 0; index < groups.length; index++) {
+    const part: ChangePart = { index, count: groups.length, campaigns: [], removed: [] };
+    for (const [id, def] of groups[index] as [string, CampaignDef | null][]) {
+      if (def)
+        part.campaigns.push({
+          ...def,
+          startsAt: def.startsAt?.getTime() ?? null,
+          endsAt: def.endsAt?.getTime() ?? null,
+        });
+      else part.removed.push(id);
+    }
+    yield part;
+  }
 }
+
+type Entries = [string, CampaignDef | null][];
 
 /**
  * Collects the parts of carried changes as they arrive (in order: one publisher). `add` gives the
  * change's campaigns once the last part of a token came with all the others, null when the last came
  * but some did not (the replica reads the log at the commit instead), undefined while parts are to come.
+ * Each part is turned back into campaigns as it arrives, so the last one does not convert them all.
  */
 export class ChangeAssembler {
-  private readonly pending = new Map<string, (ChangePart | undefined)[]>();
+  private readonly pending = new Map<string, (Entries | undefined)[]>();
 
   add(token: string, part: ChangePart): IndexChange["campaigns"] | null | undefined {
     let parts = this.pending.get(token);
@@ -74,21 +102,14 @@ export class ChangeAssembler {
       this.pending.set(token, parts);
       if (this.pending.size > MAX_PENDING_CHANGES) this.pending.delete(this.pending.keys().next().value as string);
     }
-    parts[part.index] = part;
+    parts[part.index] = entriesOf(part);
     if (part.index !== part.count - 1) return undefined;
     this.pending.delete(token);
     const campaigns = new Map<string, CampaignDef | null>();
     for (let i = 0; i < parts.length; i++) {
       const each = parts[i];
       if (!each) return null;
-      for (const c of each.campaigns) {
-        campaigns.set(c.id, {
-          ...c,
-          startsAt: c.startsAt === null ? null : new Date(c.startsAt),
-          endsAt: c.endsAt === null ? null : new Date(c.endsAt),
-        });
-      }
-      for (const id of each.removed) campaigns.set(id, null);
+      for (const [id, def] of each) campaigns.set(id, def);
     }
     return campaigns;
   }
@@ -97,4 +118,20 @@ export class ChangeAssembler {
   drop(token: string): void {
     this.pending.delete(token);
   }
+}
+
+function entriesOf(part: ChangePart): Entries {
+  const entries: Entries = [];
+  for (const c of part.campaigns) {
+    entries.push([
+      c.id,
+      {
+        ...c,
+        startsAt: c.startsAt === null ? null : new Date(c.startsAt),
+        endsAt: c.endsAt === null ? null : new Date(c.endsAt),
+      },
+    ]);
+  }
+  for (const id of part.removed) entries.push([id, null]);
+  return entries;
 }

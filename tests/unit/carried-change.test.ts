@@ -23,7 +23,7 @@ describe("carried changes", () => {
         (defs, removed, partValues) => {
           const campaigns = new Map<string, CampaignDef | null>(defs.map((def) => [def.id, def]));
           for (const id of removed) campaigns.set(id, null);
-          const parts = splitChange(campaigns, partValues);
+          const parts = [...splitChange(campaigns, partValues)];
           expect(parts.every((part) => part.count === parts.length)).toBe(true);
           const assembler = new ChangeAssembler();
           const results = parts.map((part) => assembler.add("t9", wire(part)));
@@ -55,10 +55,10 @@ describe("carried changes", () => {
         },
       ]),
     );
-    const parts = splitChange(campaigns, 40);
+    const parts = [...splitChange(campaigns, 40)];
     expect(parts.length).toBeGreaterThan(2);
     const assembler = new ChangeAssembler();
-    const other = splitChange(new Map([["d", null]]), 40);
+    const other = [...splitChange(new Map([["d", null]]), 40)];
     // Parts of two changes interleaved; the first lost its second part.
     expect(assembler.add("a", wire(parts[0] as ChangePart))).toBeUndefined();
     expect(assembler.add("b", wire(other[0] as ChangePart))).toEqual(new Map([["d", null]]));
