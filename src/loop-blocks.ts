@@ -8,7 +8,7 @@ import { closeSync, openSync, readSync } from "node:fs";
 export const LOOP_SAMPLE_MS = 10;
 
 /** Nanoseconds the main thread has waited on a run queue so far; undefined off Linux. */
-function runQueueWait(): (() => number) | undefined {
+function runQueueWait(): { read(): number; close(): void } | undefined {
   let fd: number;
   try {
     fd = openSync(`/proc/self/task/${process.pid}/schedstat`, "r");
@@ -20,35 +20,31 @@ function runQueueWait(): (() => number) | undefined {
     const length = readSync(fd, buffer, 0, buffer.length, 0);
     return Number(buffer.toString("latin1", 0, length).split(" ")[1]);
   };
+  const close = () => closeSync(fd);
   if (!Number.isFinite(read())) {
-    closeSync(fd);
+    close();
     return undefined;
   }
-  return read;
+  return { read, close };
 }
 
 export interface LoopBlocks {
   /** The longest block (ms) since the last call, and its lag (ms) beside it; both reset. */
   take(): { blockMs: number; lagMs: number };
+  /** Ends the sampling timer and closes the file. */
+  stop(): void;
 }
 
-let processMonitor: LoopBlocks | undefined;
-
-/** The process's one monitor (a timer every LOOP_SAMPLE_MS that never holds the process open). */
-export function loopBlocks(): LoopBlocks {
-  processMonitor ??= monitorLoopBlocks(LOOP_SAMPLE_MS);
-  return processMonitor;
-}
-
-function monitorLoopBlocks(sampleMs: number): LoopBlocks {
+/** Samples the loop every `sampleMs` (a timer that never holds the process open) until stopped. */
+export function monitorLoopBlocks(sampleMs = LOOP_SAMPLE_MS): LoopBlocks {
   const waited = runQueueWait();
   let last = performance.now();
-  let lastWait = waited?.() ?? 0;
+  let lastWait = waited?.read() ?? 0;
   let maxBlock = 0;
   let maxLag = 0;
   const timer = setInterval(() => {
     const now = performance.now();
-    const wait = waited?.() ?? 0;
+    const wait = waited?.read() ?? 0;
     const lag = Math.max(0, now - last - sampleMs);
     const block = Math.max(0, lag - (wait - lastWait) / 1e6);
     if (block > maxBlock) maxBlock = block;
@@ -63,6 +59,10 @@ function monitorLoopBlocks(sampleMs: number): LoopBlocks {
       maxBlock = 0;
       maxLag = 0;
       return taken;
+    },
+    stop() {
+      clearInterval(timer);
+      waited?.close();
     },
   };
 }

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { AnswerCacheUsage } from "./delivery/snapshot.ts";
 import type { ApplyKind } from "./delivery/types.ts";
-import { loopBlocks } from "./loop-blocks.ts";
+import { monitorLoopBlocks } from "./loop-blocks.ts";
 
 /**
  * nodejs_eventloop_lag_* sample the loop with a timer this often, and record the time between two
@@ -99,7 +99,7 @@ export function createMetrics(sources: MetricSources) {
       this.labels("redis").set(sources.redisUp() ? 1 : 0);
     },
   });
-  const blocks = loopBlocks();
+  const blocks = monitorLoopBlocks();
   new Gauge({
     name: "bullseye_eventloop_block_max_seconds",
     help:
@@ -144,6 +144,8 @@ export function createMetrics(sources: MetricSources) {
 
   return {
     registry,
+    /** Ends the event-loop block sampling (the replica is releasing its services). */
+    stop: () => blocks.stop(),
     observeDelivery(status: number, startedAt: number): void {
       delivery.observe(status, (performance.now() - startedAt) / 1000);
     },

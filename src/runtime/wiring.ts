@@ -93,6 +93,7 @@ export async function wireServices(
   try {
     audit = await startAuditServices(database.presence, database.db, bus, config, log);
   } catch (error) {
+    metrics.stop();
     await presence.stop();
     await releaseConnections();
     throw error;
@@ -140,6 +141,7 @@ export async function wireServices(
     websockets,
     async release() {
       sync.stopPolling();
+      metrics?.stop();
       await presence?.stop();
       await audit.stop();
       await graphql.dispose();

@@ -23,7 +23,7 @@ export async function replaceCategoryApps(tx: Prisma.TransactionClient, id: stri
 
 const DIFF_STEP = 256;
 
-/** What to delete and insert to turn `stored` into `wanted`, in steps (100,000 apps take ~10 ms at once). */
+/** What to delete and insert to turn `stored` into `wanted`, in steps (10,000 apps took ~10 ms in one turn). */
 function* difference(
   stored: readonly string[],
   wanted: readonly string[],

@@ -1,7 +1,7 @@
 // The event-loop block monitor behind bullseye_eventloop_block_max_seconds: a loop held by this
 // process's own work is reported; an idle loop is not.
 import { describe, expect, it } from "vitest";
-import { LOOP_SAMPLE_MS, loopBlocks } from "../../src/loop-blocks.ts";
+import { LOOP_SAMPLE_MS, monitorLoopBlocks } from "../../src/loop-blocks.ts";
 
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -16,7 +16,7 @@ function holdLoop(ms: number): void {
 
 describe("event-loop blocks", () => {
   it("reports 60 ms of synchronous work, then nothing once the loop runs freely again", async () => {
-    const blocks = loopBlocks();
+    const blocks = monitorLoopBlocks();
     await tick(3 * LOOP_SAMPLE_MS);
     blocks.take();
     holdLoop(60);
@@ -28,5 +28,6 @@ describe("event-loop blocks", () => {
 
     await tick(10 * LOOP_SAMPLE_MS);
     expect(blocks.take().blockMs).toBeLessThan(20);
+    blocks.stop();
   });
 });
