@@ -19,6 +19,7 @@ import { noEcho, shortenError, shortenResult } from "./no-echo.ts";
 import { operationLimits } from "./operation-limits.ts";
 import { requestGuards } from "./request-guards.ts";
 import { requestLog } from "./request-log.ts";
+import { slicedJsonBodies } from "./sliced-json.ts";
 import { slicedVariables } from "./sliced-variables.ts";
 
 export type { GraphQLDeps } from "./context.ts";
@@ -85,6 +86,8 @@ export function createGraphQLHandler(deps: GraphQLDeps) {
       ...operationLimits({ blockFieldSuggestion: deps.config.NODE_ENV === "production" }),
       operationMetrics(deps.observeOperation),
       readRouting(deps.readDatabase),
+      // Before requestGuards, which wraps whatever parser is set (its errors lose the body's echo).
+      slicedJsonBodies(MAX_GRAPHQL_BODY_BYTES),
       requestGuards(),
       slicedVariables(),
       endSubscriptionsAtShutdown(deps.shutdown),

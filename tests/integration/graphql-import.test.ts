@@ -221,4 +221,32 @@ describe("importCampaigns", () => {
     expect(codes(res)).toEqual(["BAD_USER_INPUT"]);
     expect(res.errors?.[0]?.extensions?.fields).toHaveProperty("campaigns");
   });
+
+  it("answers a large body that is not JSON, or not an object, exactly as a small one", async () => {
+    const post = async (body: string) => {
+      const res = await fetch(`${server.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` },
+        body,
+      });
+      const answer = (await res.json()) as { errors?: { message: string; extensions?: { code?: string } }[] };
+      return { status: res.status, errors: answer.errors?.map((e) => [e.message, e.extensions?.code]) };
+    };
+    // Over 256 KB, a body is read and parsed in slices (src/schema/sliced-json.ts); under it, by Yoga.
+    const large = JSON.stringify({ query: IMPORT, variables: { campaigns: campaigns(2_000, "Large", "lrg") } });
+    expect(large.length).toBeGreaterThan(300_000);
+    const small = JSON.stringify({ query: IMPORT, variables: { campaigns: campaigns(2, "Small", "sml") } });
+    const broken = [(text: string) => text.slice(0, -1), (text: string) => `{,${text.slice(1)}`];
+    for (const cut of broken) {
+      const [bigAnswer, smallAnswer] = [await post(cut(large)), await post(cut(small))];
+      expect(bigAnswer.errors).toEqual([["POST body sent invalid JSON.", "BAD_REQUEST"]]);
+      expect(bigAnswer).toEqual(smallAnswer);
+    }
+    expect(await post(`[${large}]`)).toEqual(await post(`[${small}]`));
+    expect(await count("SELECT count(*) AS n FROM campaign WHERE id LIKE 'lrg-%' OR id LIKE 'sml-%'")).toBe(0);
+
+    // And a valid large body is the import it says.
+    const res = await gql(IMPORT, { campaigns: campaigns(2_000, "Large", "lrg") });
+    expect(res.data?.importCampaigns).toMatchObject({ count: 2_000 });
+  });
 });
