@@ -8,7 +8,8 @@ import { monitorLoopBlocks } from "./loop-blocks.ts";
 
 /**
  * nodejs_eventloop_lag_* sample the loop with a timer this often, and record the time between two
- * samples: an idle loop reads ~10 ms, a 30 ms block ~40 ms. A stall is lag − this.
+ * samples: an idle loop reads ~10 ms, a 30 ms block ~40 ms. A stall is lag − this. The block monitor
+ * (loop-blocks.ts) samples as often.
  */
 export const EVENT_LOOP_SAMPLE_MS = 10;
 
@@ -99,7 +100,7 @@ export function createMetrics(sources: MetricSources) {
       this.labels("redis").set(sources.redisUp() ? 1 : 0);
     },
   });
-  const blocks = monitorLoopBlocks();
+  const blocks = monitorLoopBlocks(EVENT_LOOP_SAMPLE_MS);
   new Gauge({
     name: "bullseye_eventloop_block_max_seconds",
     help:

@@ -12,7 +12,7 @@ import { createGraphQLError, type GraphQLParams, type Plugin } from "graphql-yog
 import { runInSlices, type Steps } from "../delivery/steps.ts";
 
 /** A body this large is parsed in slices (JSON.parse takes ~1–3 ms for it). */
-export const SLICED_BODY_BYTES = 256 * 1024;
+const SLICED_BODY_BYTES = 256 * 1024;
 /** A value no longer than this (in bytes) is one JSON.parse (well under a millisecond). */
 const PIECE_BYTES = 16 * 1024;
 
@@ -160,16 +160,16 @@ function* documentOf(text: Buffer, pieceBytes: number): Steps<unknown> {
 }
 
 /** The walk alone: rejects whatever it does not expect, valid JSON or not (tests check it never does). */
-export function walkJson(text: Buffer | string, pieceBytes = PIECE_BYTES): Promise<unknown> {
-  return runInSlices(documentOf(typeof text === "string" ? Buffer.from(text) : text, pieceBytes));
+export function walkJson(text: Buffer, pieceBytes = PIECE_BYTES): Promise<unknown> {
+  return runInSlices(documentOf(text, pieceBytes));
 }
 
 /** JSON.parse of the text (UTF-8 bytes), in slices: the same value, or the same error. */
-export async function parseJsonInSlices(text: Buffer | string, pieceBytes = PIECE_BYTES): Promise<unknown> {
+export async function parseJsonInSlices(text: Buffer, pieceBytes = PIECE_BYTES): Promise<unknown> {
   try {
     return await walkJson(text, pieceBytes);
   } catch {
-    return JSON.parse(typeof text === "string" ? text : text.toString("utf8"));
+    return JSON.parse(text.toString("utf8"));
   }
 }
 

@@ -23,6 +23,9 @@ export interface ChangePart {
   removed: string[];
 }
 
+/** A change's campaigns as pairs: id and new state, null when removed. */
+type Entries = [string, CampaignDef | null][];
+
 /** What one part holds at most, in rule values (plus a few per campaign): ~60 KB of JSON, ~1 ms to parse. */
 export const PART_VALUES = 2_000;
 const CAMPAIGN_WEIGHT = 8;
@@ -55,8 +58,8 @@ export function* carriedState(rows: readonly CampaignRow[]): Steps<Map<string, C
  * whole large change in one.
  */
 export function* splitChange(campaigns: IndexChange["campaigns"], partValues = PART_VALUES): Generator<ChangePart> {
-  const groups: [string, CampaignDef | null][][] = [];
-  let group: [string, CampaignDef | null][] | null = null;
+  const groups: Entries[] = [];
+  let group: Entries | null = null;
   let weight = 0;
   for (const entry of campaigns) {
     const def = entry[1];
@@ -71,7 +74,7 @@ export function* splitChange(campaigns: IndexChange["campaigns"], partValues = P
   }
   for (let index = 0; index < groups.length; index++) {
     const part: ChangePart = { index, count: groups.length, campaigns: [], removed: [] };
-    for (const [id, def] of groups[index] as [string, CampaignDef | null][]) {
+    for (const [id, def] of groups[index] as Entries) {
       if (def)
         part.campaigns.push({
           ...def,
@@ -83,8 +86,6 @@ export function* splitChange(campaigns: IndexChange["campaigns"], partValues = P
     yield part;
   }
 }
-
-type Entries = [string, CampaignDef | null][];
 
 /**
  * Collects the parts of carried changes as they arrive (in order: one publisher). `add` gives the

@@ -56,7 +56,7 @@ describe("JSON parsed in slices", () => {
         fc.integer({ min: 1, max: 80 }),
         async (text, pieceBytes) => {
           // The walk itself, not the fallback to one JSON.parse: valid JSON never needs it.
-          expect(await walkJson(text, pieceBytes)).toEqual(JSON.parse(text));
+          expect(await walkJson(Buffer.from(text), pieceBytes)).toEqual(JSON.parse(text));
         },
       ),
       { numRuns: 500 },
@@ -87,7 +87,7 @@ describe("JSON parsed in slices", () => {
 
   it('makes "__proto__" an own property and keeps the last of duplicate keys, as JSON.parse does', async () => {
     const text = `{"__proto__": {"polluted": true}, "a": 1, "padding": "${"x".repeat(100)}", "a": 2}`;
-    const value = (await parseJsonInSlices(text, 8)) as Record<string, unknown>;
+    const value = (await parseJsonInSlices(Buffer.from(text), 8)) as Record<string, unknown>;
     expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
     expect(Object.keys(value)).toEqual(Object.keys(JSON.parse(text)));
     expect(value.a).toBe(2);
@@ -110,7 +110,7 @@ describe("JSON parsed in slices", () => {
     };
     setImmediate(spin);
     const started = performance.now();
-    const value = await walkJson(text);
+    const value = await walkJson(Buffer.from(text));
     const slicedMs = performance.now() - started;
     running = false;
     const once = performance.now();
