@@ -7,7 +7,7 @@ import WebSocket from "ws";
 import { createTestDatabase, type TestDatabase } from "../tests/helpers/database.ts";
 import { ADMIN_TOKEN, deliver, graphqlClient, VIEWER_TOKEN } from "../tests/helpers/graphql.ts";
 import { freePort, startPrivateRedis, uniquePrefix } from "../tests/helpers/redis.ts";
-import { type RunningServer, startServer } from "../tests/helpers/server.ts";
+import { type RunningServer, startServerProcess } from "../tests/helpers/server.ts";
 import { startTcpProxy } from "../tests/helpers/tcp-proxy.ts";
 
 const only = new Set(
@@ -30,8 +30,9 @@ async function database(): Promise<TestDatabase> {
   return db;
 }
 
+/** A replica in its own process, as deployed: this process's own work (sending 192 MB, say) is not its. */
 async function replica(env: Record<string, string>, waitReady = true): Promise<RunningServer> {
-  const server = await startServer({ env: { ADMIN_TOKEN, VIEWER_TOKEN, INDEX_POLL_MS: "1000", ...env }, waitReady });
+  const server = await startServerProcess({ env: { ADMIN_TOKEN, VIEWER_TOKEN, INDEX_POLL_MS: "1000", ...env }, waitReady });
   cleanups.push(() => server.stop());
   return server;
 }
