@@ -32,7 +32,10 @@ async function database(): Promise<TestDatabase> {
 
 /** A replica in its own process, as deployed: this process's own work (sending 192 MB, say) is not its. */
 async function replica(env: Record<string, string>, waitReady = true): Promise<RunningServer> {
-  const server = await startServerProcess({ env: { ADMIN_TOKEN, VIEWER_TOKEN, INDEX_POLL_MS: "1000", ...env }, waitReady });
+  const server = await startServerProcess({
+    env: { ADMIN_TOKEN, VIEWER_TOKEN, INDEX_POLL_MS: "1000", ...env },
+    waitReady,
+  });
   cleanups.push(() => server.stop());
   return server;
 }
