@@ -111,9 +111,15 @@ export class TargetingSnapshot {
     return new TargetingSnapshot(this.version, index, this.shared, this.stamp, this.builtAt);
   }
 
-  /** A snapshot of exactly the catalog in `full` (a change from nothing), built in slices. */
-  async rebuildInSlices(full: IndexChange, sliceMs = DEFAULT_SLICE_MS): Promise<TargetingSnapshot> {
-    return this.successor(full.version, await runInSlices(applySteps(emptyIndex(), full), sliceMs));
+  /** A snapshot of exactly this catalog (a change from nothing), built in slices: its maps by id too. */
+  async rebuildInSlices(
+    version: number,
+    campaigns: Iterable<CampaignDef>,
+    categories: Iterable<CategoryDef>,
+    sliceMs = DEFAULT_SLICE_MS,
+  ): Promise<TargetingSnapshot> {
+    const steps = rebuildSteps(version, campaigns, categories);
+    return this.successor(version, await runInSlices(steps, sliceMs));
   }
 
   /**
@@ -179,11 +185,30 @@ export function fullChange(
   campaigns: Iterable<CampaignDef>,
   categories: Iterable<CategoryDef>,
 ): IndexChange {
-  return {
-    version,
-    campaigns: new Map(Array.from(campaigns, (c) => [c.id, c])),
-    categories: new Map(Array.from(categories, (c) => [c.id, c])),
-  };
+  return drain(fullChangeSteps(version, campaigns, categories));
+}
+
+/** The change from nothing to this catalog, in steps: the map of 50,000 campaigns took ~10–15 ms at once. */
+function* fullChangeSteps(
+  version: number,
+  campaigns: Iterable<CampaignDef>,
+  categories: Iterable<CategoryDef>,
+): Steps<IndexChange> {
+  const byId = new Map<string, CampaignDef>();
+  let added = 0;
+  for (const campaign of campaigns) {
+    byId.set(campaign.id, campaign);
+    if (++added % 1_024 === 0) yield;
+  }
+  return { version, campaigns: byId, categories: new Map(Array.from(categories, (c) => [c.id, c])) };
+}
+
+function* rebuildSteps(
+  version: number,
+  campaigns: Iterable<CampaignDef>,
+  categories: Iterable<CategoryDef>,
+): Steps<IndexData> {
+  return yield* applySteps(emptyIndex(), yield* fullChangeSteps(version, campaigns, categories));
 }
 
 /** Categories first: anchors are chosen with the catalog as it will be. */

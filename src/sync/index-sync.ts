@@ -7,7 +7,7 @@
 import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import type { Db } from "../db/client.ts";
-import { fullChange, type SnapshotOptions, TargetingSnapshot } from "../delivery/snapshot.ts";
+import { type SnapshotOptions, TargetingSnapshot } from "../delivery/snapshot.ts";
 import { TrafficSample } from "../delivery/traffic-sample.ts";
 import type { ApplyKind, IndexChange } from "../delivery/types.ts";
 import { type ChangesSince, loadChangesSince, loadFullIndexData } from "../store/targeting-store.ts";
@@ -251,8 +251,8 @@ export class IndexSync {
     }
     if (changes.kind === "full") {
       const { data } = changes;
-      const full = fullChange(data.version, data.campaigns, data.categories);
-      next = await (current ?? this.origin).rebuildInSlices(full, this.options.sliceMs);
+      const { version, campaigns, categories } = data;
+      next = await (current ?? this.origin).rebuildInSlices(version, campaigns, categories, this.options.sliceMs);
       how = "full";
     } else if (current) {
       next = await current.applyInSlices(changes.change, this.options.sliceMs);

@@ -1,7 +1,7 @@
 // LayeredMap against a plain Map model: random sets and deletes over many versions, each version left
 // untouched by later edits, through overlay growth and folds into a new base (folded or not when edited again).
 import { describe, expect, it } from "vitest";
-import { LayeredMap } from "../../src/delivery/layered-map.ts";
+import { LayeredMap, shardOf } from "../../src/delivery/layered-map.ts";
 import { drain } from "../../src/delivery/steps.ts";
 
 function prng(seed: number) {
@@ -49,6 +49,35 @@ describe("LayeredMap", () => {
       expect(map.size).toBe(model.size);
       for (const key of keys) expect(map.get(key)).toBe(model.get(key));
       expect(new Map(map.entries())).toEqual(model);
+    }
+  });
+});
+
+describe("shardOf", () => {
+  // A shard holding far more than its share would rehash that much more at once when it grows.
+  const share = (keys: string[]) => {
+    const counts = new Array<number>(16).fill(0);
+    for (const key of keys) counts[shardOf(key)] = (counts[shardOf(key)] as number) + 1;
+    return Math.max(...counts) / (keys.length / 16);
+  };
+
+  it("spreads app ids, numbered or named, over the shards (no shard above twice its share)", () => {
+    const numbered = Array.from({ length: 200_000 }, (_, i) => `com.big.app${i}`);
+    const named = Array.from(
+      { length: 50_000 },
+      (_, i) =>
+        `com.studio${i % 1_000}.${["game", "lite", "pro", "music", "maps"][i % 5]}${String.fromCharCode(97 + (i % 26))}`,
+    );
+    expect(share(numbered)).toBeLessThan(2);
+    expect(share(named)).toBeLessThan(2);
+  });
+
+  it("gives every key one shard in 0–15, the same every time", () => {
+    for (const key of ["", "a", "US", "com.big.app1", "é", "com.example.\u{1F600}"]) {
+      expect(shardOf(key)).toBe(shardOf(`${key}`));
+      expect(shardOf(key)).toBeGreaterThanOrEqual(0);
+      expect(shardOf(key)).toBeLessThan(16);
+      expect(Number.isInteger(shardOf(key))).toBe(true);
     }
   });
 });

@@ -132,11 +132,7 @@ describe("targeting snapshot", () => {
     const apps = 20_000;
     const first = generateSynthetic({ campaigns: 3_000, apps, seed: 1 });
     const second = generateSynthetic({ campaigns: 3_000, apps, seed: 2 });
-    let snapshot = await TargetingSnapshot.empty().rebuildInSlices({
-      version: 1,
-      campaigns: new Map(first.campaigns.map((c) => [c.id, c])),
-      categories: new Map(first.categories.map((c) => [c.id, c])),
-    });
+    let snapshot = await TargetingSnapshot.empty().rebuildInSlices(1, first.campaigns, first.categories);
     const model = new Model(first.campaigns, first.categories);
     const bigCategory: CategoryDef = {
       id: "cat1",
