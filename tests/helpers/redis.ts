@@ -5,8 +5,33 @@ import net from "node:net";
 
 export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
+/** Set by the global setup: this run's keys all start `test:<run>:`, and its teardown deletes them. */
+export const TEST_RUN_ENV = "BULLSEYE_TEST_RUN";
+
 export const uniquePrefix = (name: string) =>
-  `test:${name}:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}:`;
+  `test:${process.env[TEST_RUN_ENV] ?? "adhoc"}:${name}:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}:`;
+
+/**
+ * Deletes the keys on the shared Redis under `pattern` (a replica's delivery stats, written with a
+ * day's expiry, outlive the test that made them otherwise).
+ */
+export async function deleteSharedKeys(pattern: string): Promise<number> {
+  const { Redis } = await import("ioredis");
+  const redis = new Redis(SHARED_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let deleted = 0;
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1_000);
+      cursor = next;
+      if (keys.length > 0) deleted += await redis.unlink(...keys);
+    } while (cursor !== "0");
+    return deleted;
+  } finally {
+    redis.disconnect();
+  }
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
