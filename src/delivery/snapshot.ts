@@ -11,7 +11,7 @@ import { findMatches, type Matches, newMatches } from "./matcher.ts";
 import { DEFAULT_SLICE_MS, drain, runInSlices, type Steps } from "./steps.ts";
 import type { CampaignDef, CategoryDef, DeviceRequest, IndexChange } from "./types.ts";
 
-export const DEFAULT_ANSWER_CACHE_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_ANSWER_CACHE_BYTES = 40 * 1024 * 1024;
 
 export interface SnapshotOptions {
   /** Byte budget of the interned answers and the device cache together (ANSWER_CACHE_MB). */

@@ -1,9 +1,13 @@
 // The device cache under populations larger than its byte budget: devices asking in a cycle longer than
 // the cache used to evict each other before any came back (no hit at all); with frequency-based
 // admission a stable share of them stays cached, answers stay exact, and the budget holds.
+import { memoryUsage } from "node:process";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { TargetingSnapshot } from "../../src/delivery/snapshot.ts";
 import type { CampaignDef } from "../../src/delivery/types.ts";
+import { DeliveryCounter } from "../../src/stats/counter.ts";
 
 const none = { app: [], os: [], country: [], category: [] };
 const campaigns: CampaignDef[] = Array.from({ length: 6 }, (_, i) => ({
@@ -57,5 +61,34 @@ describe("device cache admission", () => {
     const snapshot = TargetingSnapshot.build(1, campaigns, [], { answerCacheBytes: 32 * 1024 * 1024 });
     const hits = askInCycles(snapshot, 3_000, 4);
     expect(hits.slice(2)).toEqual([3_000, 3_000]);
+  });
+});
+
+describe("device cache budget", () => {
+  // The budget is only a bound if an entry's accounted bytes are what it holds: at the old per-entry
+  // estimate a full cache held ~1.2–1.3× its budget of V8 heap.
+  it("counts about the V8 heap its entries hold, as delivery keeps them (within 15%)", () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    // Flight bounds make an entry's validity span finite; delivery counts every answer it serves.
+    const inFlight = campaigns.map((c, i) => ({ ...c, endsAt: new Date(Date.UTC(2099, 0, 1 + i)) }));
+    const snapshot = TargetingSnapshot.build(1, inFlight, [], { answerCacheBytes: 1024 * 1024 * 1024 });
+    const counter = new DeliveryCounter();
+    const devices = 20_000;
+    const keys = Array.from({ length: devices }, (_, d) =>
+      JSON.stringify({ app: `com.example.device${String(d).padStart(6, "0")}`, os: "ios", country: "US" }),
+    );
+    const now = Date.UTC(2030, 0, 1);
+    // Seen once (the admission filter), then kept on the second ask.
+    for (const key of keys) snapshot.matchUncached(JSON.parse(key), now, key);
+    gc();
+    const before = memoryUsage().heapUsed;
+    for (const key of keys) counter.count(snapshot.matchUncached(JSON.parse(key), now, key), now);
+    gc();
+    const held = memoryUsage().heapUsed - before;
+    const usage = snapshot.answerCacheUsage;
+    expect(usage.devices).toBe(devices);
+    expect(usage.deviceBytes / held).toBeGreaterThan(0.85);
+    expect(usage.deviceBytes / held).toBeLessThan(1.15);
   });
 });
