@@ -18,6 +18,7 @@ import { generateSynthetic, syntheticApp, syntheticRequests } from "../src/seed/
 import type { SeedData } from "../src/seed/types.ts";
 import { writeSeed } from "../src/seed/write.ts";
 import { createTestDatabase } from "../tests/helpers/database.ts";
+import { deleteSharedKeys } from "../tests/helpers/redis.ts";
 import { type AloneResult, applyAlone } from "./lib/apply-alone.ts";
 import { type Child, fmt, percentile, spawnServer, waitReady } from "./lib/processes.ts";
 import { ADMIN_TOKEN, fmtStall, gql, heapMb, longestStall, rssMb, startProbe, untilServed } from "./lib/replicas.ts";
@@ -72,6 +73,8 @@ async function main(): Promise<void> {
   const sql = new pg.Client({ connectionString: database.url });
   await sql.connect();
   const replicas: Child[] = [];
+  /** Its keys (delivery stats, with a day's expiry) are deleted at the end. */
+  const redisPrefix = `bench-bulk:${Date.now()}:`;
   try {
     const seeded = performance.now();
     const catalog = generateSynthetic({ campaigns: CAMPAIGNS, apps: APPS, categories: Number(args.categories) });
@@ -82,7 +85,7 @@ async function main(): Promise<void> {
     const env = {
       DATABASE_URL: database.url,
       REDIS_URL: process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
-      REDIS_PREFIX: `bench-bulk:${Date.now()}:`,
+      REDIS_PREFIX: redisPrefix,
       ADMIN_TOKEN,
     };
     const start = (id: string) => spawnServer("src/index.ts", { ...env, REPLICA_ID: id });
@@ -233,6 +236,7 @@ async function main(): Promise<void> {
     await sql.end();
     await db.$disconnect();
     await database.drop();
+    await deleteSharedKeys(`${redisPrefix}*`);
   }
 }
 

@@ -8,6 +8,7 @@ import { createDb } from "../src/db/client.ts";
 import { generateSynthetic, SYNTHETIC_COUNTRIES, syntheticApp, syntheticRequests } from "../src/seed/synthetic.ts";
 import { writeSeed } from "../src/seed/write.ts";
 import { createTestDatabase } from "../tests/helpers/database.ts";
+import { deleteSharedKeys } from "../tests/helpers/redis.ts";
 import { type Child, deliveryLoad, fmt, percentile, spawnServer, waitReady } from "./lib/processes.ts";
 import { ADMIN_TOKEN, gql, rssMb } from "./lib/replicas.ts";
 import { hasWrk, wrkLoad } from "./lib/wrk.ts";
@@ -26,12 +27,14 @@ const FORECAST = `query($targeting: TargetingInput!) {
 const database = await createTestDatabase();
 const db = createDb(database.url);
 const replicas: Child[] = [];
+/** Its keys (delivery stats, with a day's expiry) are deleted at the end. */
+const redisPrefix = `bench-forecast:${Date.now()}:`;
 try {
   await writeSeed(db, generateSynthetic({ campaigns: Number(args.campaigns), apps: APPS, categories: 20 }));
   const env = {
     DATABASE_URL: database.url,
     REDIS_URL: process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
-    REDIS_PREFIX: `bench-forecast:${Date.now()}:`,
+    REDIS_PREFIX: redisPrefix,
     ADMIN_TOKEN,
     TRAFFIC_SAMPLE_WINDOW_MS: "500",
   };
@@ -76,4 +79,5 @@ try {
   await Promise.all(replicas.map((r) => r.stop()));
   await db.$disconnect();
   await database.drop();
+  await deleteSharedKeys(`${redisPrefix}*`);
 }

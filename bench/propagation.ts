@@ -9,6 +9,7 @@ import { createDb } from "../src/db/client.ts";
 import { generateSynthetic, syntheticRequests } from "../src/seed/synthetic.ts";
 import { writeSeed } from "../src/seed/write.ts";
 import { createTestDatabase } from "../tests/helpers/database.ts";
+import { deleteSharedKeys } from "../tests/helpers/redis.ts";
 import { type Child, deliveryLoad, fmt, percentile, spawnServer, waitReady } from "./lib/processes.ts";
 import { ADMIN_TOKEN, fmtStall, gql, longestStall } from "./lib/replicas.ts";
 
@@ -37,12 +38,14 @@ async function main(): Promise<void> {
   const database = await createTestDatabase();
   const db = createDb(database.url);
   const replicas: Child[] = [];
+  /** Its keys (delivery stats, with a day's expiry) are deleted at the end. */
+  const redisPrefix = `bench:${Date.now()}:`;
   try {
     await writeSeed(db, generateSynthetic({ campaigns: CAMPAIGNS, apps: APPS }));
     const env = {
       DATABASE_URL: database.url,
       REDIS_URL: process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
-      REDIS_PREFIX: `bench:${Date.now()}:`,
+      REDIS_PREFIX: redisPrefix,
       ADMIN_TOKEN,
       LOG_LEVEL: "debug",
     };
@@ -129,6 +132,7 @@ async function main(): Promise<void> {
     await Promise.all(replicas.map((r) => r.stop()));
     await db.$disconnect();
     await database.drop();
+    await deleteSharedKeys(`${redisPrefix}*`);
   }
 }
 
