@@ -22,6 +22,9 @@ import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
 import { startReplica } from "./runtime/start.ts";
 import { ShutdownTimeout } from "./runtime/stop.ts";
+import { applyV8Flags } from "./runtime/v8-flags.ts";
+
+applyV8Flags();
 
 const isWorker = !cluster.isPrimary;
 let config: Config;
