@@ -4,13 +4,13 @@ import v8 from "node:v8";
 /**
  * Full collections an object shape (a V8 map) that optimized code relies on survives without any
  * object having it; V8's default is 2. Some shapes exist only while a request does: Node's
- * `process.nextTick` objects, the steps through which `new ServerResponse()` grows. When a replica
- * idles between bursts of traffic, a couple of full collections drop those shapes; the next requests
- * build new ones, and the inline caches in Node's own http and stream code that saw both go
- * megamorphic for the rest of the process's life (every `nextTick` then defines its object's fields
- * through the runtime). Measured on bare `node:http` and on Bullseye alike: 10–20% fewer requests per
- * second after bursts with full collections between them; with the shapes kept, no such loss
- * (README, "Benchmarks").
+ * `process.nextTick` objects, the steps through which `new ServerResponse()` grows. When full
+ * collections run between bursts of traffic, those shapes die; the next requests build new ones, and
+ * the inline caches in Node's own http and stream code that saw both go megamorphic for the rest of
+ * the process's life (every `nextTick` then defines its object's fields through the runtime).
+ * Measured on bare `node:http` and on Bullseye alike: 10–20% fewer requests per second after such
+ * bursts; with the shapes kept, no such loss (README, "Benchmarks"). Not every way into that state
+ * is closed: replicas kept for 10–20 minutes of bursts with idle gaps have still reached it.
  */
 const RETAIN_MAPS_FOR_N_GC = 1_000;
 
