@@ -22,7 +22,7 @@ import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
 import { startReplica } from "./runtime/start.ts";
 import { ShutdownTimeout } from "./runtime/stop.ts";
-import { applyV8Flags, missingNodeFlags } from "./runtime/v8-flags.ts";
+import { applyV8Flags } from "./runtime/v8-flags.ts";
 
 applyV8Flags();
 
@@ -45,13 +45,6 @@ try {
 }
 
 const log = createLogger(config.LOG_LEVEL);
-const missingFlags = missingNodeFlags();
-if (missingFlags.length > 0) {
-  log.warn(
-    { missing: missingFlags },
-    "node was started without the flags `npm start` passes: after idle spells delivery may serve 10-25% fewer requests per second (README, section Two commands)",
-  );
-}
 
 /** How the running process stops; unset while it is still starting (a fatal error then just exits). */
 let stop: ((fields: Record<string, unknown>, exitCode: number) => void) | undefined;

@@ -4,7 +4,6 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import autocannon from "autocannon";
-import { NODE_FLAGS } from "../../src/runtime/v8-flags.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const spawned = new Set<ChildProcess>();
@@ -35,12 +34,7 @@ export function spawnServer(script: string, env: Record<string, string>): Promis
     const profileDir = process.env.BENCH_CPU_PROF;
     // BENCH_NODE_FLAGS: extra node/V8 flags for every replica (e.g. "--trace-gc"), space-separated.
     const flags = process.env.BENCH_NODE_FLAGS?.split(" ").filter(Boolean) ?? [];
-    args = [
-      ...NODE_FLAGS,
-      ...flags,
-      ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
-      "dist/src/index.js",
-    ];
+    args = [...flags, ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), "dist/src/index.js"];
   }
   const child = spawn(process.execPath, args, {
     cwd: ROOT,

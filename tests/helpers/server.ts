@@ -12,7 +12,6 @@ import { pino } from "pino";
 import { loadConfig } from "../../src/config.ts";
 import type { Logger } from "../../src/logger.ts";
 import { startReplica } from "../../src/runtime/start.ts";
-import { NODE_FLAGS } from "../../src/runtime/v8-flags.ts";
 import { graphqlClient } from "./graphql.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -119,7 +118,7 @@ export async function startReplicas(ids: string[], env: Record<string, string | 
 
 export async function startServerProcess(options: ProcessOptions = {}): Promise<ChildServer> {
   // Run by node itself (not through npm or the tsx CLI): signals, SIGKILL included, reach the app.
-  const child = spawn(process.execPath, options.args ?? [...NODE_FLAGS, "dist/src/index.js"], {
+  const child = spawn(process.execPath, options.args ?? ["dist/src/index.js"], {
     cwd: options.cwd ?? ROOT,
     env: environment(options),
     stdio: ["ignore", "pipe", "pipe"],
