@@ -22,9 +22,11 @@ import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
 import { startReplica } from "./runtime/start.ts";
 import { ShutdownTimeout } from "./runtime/stop.ts";
+import { keepTickObjectShape } from "./runtime/tick-shape.ts";
 import { applyV8Flags } from "./runtime/v8-flags.ts";
 
 applyV8Flags();
+keepTickObjectShape();
 
 const isWorker = !cluster.isPrimary;
 let config: Config;

@@ -9,10 +9,8 @@ import v8 from "node:v8";
  * the inline caches in Node's own http and stream code that saw both go megamorphic for the rest of
  * the process's life (every `nextTick` then defines its object's fields through the runtime).
  * Measured on bare `node:http` and on Bullseye alike: 10–20% fewer requests per second after such
- * bursts; with the shapes kept, no such loss (README, "Benchmarks"). One way in stays open: V8's
- * memory reducer, whose memory-reducing collections (after 8 s or more of quiet) retain no shapes.
- * `node --no-memory-reducer` closes it, but it doubled the longest block during bulk imports in
- * `bench:bulk`, so it is not used (README, eighth session).
+ * bursts; with the shapes kept, no such loss (README, "Benchmarks"). V8's memory-reducing
+ * collections retain no shapes whatever this says: tick-shape.ts covers those for `nextTick`.
  */
 const RETAIN_MAPS_FOR_N_GC = 1_000;
 
