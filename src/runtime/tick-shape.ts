@@ -12,16 +12,22 @@ import { createHook } from "node:async_hooks";
 
 let kept: object | undefined;
 
-/** Keeps one tick object (captured through an init hook enabled for one `nextTick`) and returns it. */
-export function keepTickObjectShape(): object | undefined {
-  if (kept) return kept;
+/** The object the next `process.nextTick` makes, caught by an init hook enabled for that one call. */
+export function captureTickObject(): object | undefined {
+  let tick: object | undefined;
   const hook = createHook({
     init(_asyncId, type, _triggerAsyncId, resource: object) {
-      if (type === "TickObject") kept ??= resource;
+      if (type === "TickObject") tick ??= resource;
     },
   });
   hook.enable();
   process.nextTick(() => {});
   hook.disable();
+  return tick;
+}
+
+/** Keeps one tick object for the process's life and returns it. */
+export function keepTickObjectShape(): object | undefined {
+  kept ??= captureTickObject();
   return kept;
 }
