@@ -4,7 +4,7 @@
 // `--retain-maps-for-n-gc` says (v8-flags.ts). Between bursts of traffic no tick object is alive; the
 // next burst then builds the shape anew, and the inline cache in `nextTick`'s object literal, having
 // seen several, goes megamorphic for good: every `nextTick` (several per request) defines its fields
-// through the runtime. Measured: replicas that had run such collections served ~8% fewer requests per
+// through the runtime. Measured: replicas that had run such collections served 5–8% fewer requests per
 // second; with one tick object kept, none fell into that state (README, "Benchmarks", eighth session).
 // `node --no-memory-reducer` would also close it, but the reducer's compaction keeps bulk imports'
 // collections short.
