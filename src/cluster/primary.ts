@@ -5,7 +5,7 @@
 import cluster, { type Worker } from "node:cluster";
 import type { Config } from "../config.ts";
 import type { EmbeddedPostgres } from "../db/embedded.ts";
-import { EMBEDDED_POOL_SIZE, prepareEmbeddedPostgres } from "../db/open.ts";
+import { EMBEDDED_POOL_SIZE, prepareEmbeddedPostgres, SERVED_BY_PRIMARY } from "../db/open.ts";
 import type { Logger } from "../logger.ts";
 import { seedDemoIfEmpty } from "../seed/first-run.ts";
 import { isRelayMessage } from "./ipc-pubsub.ts";
@@ -26,7 +26,9 @@ export async function runPrimary(config: Config, log: Logger): Promise<Primary> 
     embedded = await prepareEmbeddedPostgres(config, log, { afterMigrate: (db) => seedDemoIfEmpty(db, log) });
     log.info({ url: embedded.url }, "embedded Postgres serves the workers");
   }
-  const databaseEnv = embedded ? { DATABASE_URL: embedded.url, DATABASE_POOL_SIZE: String(EMBEDDED_POOL_SIZE) } : {};
+  const databaseEnv = embedded
+    ? { DATABASE_URL: embedded.url, DATABASE_POOL_SIZE: String(EMBEDDED_POOL_SIZE), [SERVED_BY_PRIMARY]: "1" }
+    : {};
   const exit = async (code: number) => {
     await embedded
       ?.stop()

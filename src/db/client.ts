@@ -14,6 +14,11 @@ export interface DbOptions {
   queryTimeoutMs?: number;
   /** How long to wait for a pool connection (opening one included); default 2 s. */
   connectionTimeoutMs?: number;
+  /**
+   * How long an interactive transaction may wait to start (a pool connection and its BEGIN); default
+   * 2 s: with a free write-gate slot there is a free connection, so a longer wait means a broken pool.
+   */
+  transactionWaitMs?: number;
   /** Called with every SQL statement Prisma sends (enables Prisma's query events). */
   onQuery?: (sql: string, durationMs: number) => void;
 }
@@ -29,8 +34,9 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
       : {}),
   });
   const { onQuery } = options;
-  if (!onQuery) return new PrismaClient({ adapter });
-  const db = new PrismaClient({ adapter, log: [{ emit: "event", level: "query" }] });
+  const transactionOptions = { maxWait: options.transactionWaitMs ?? 2_000 };
+  if (!onQuery) return new PrismaClient({ adapter, transactionOptions });
+  const db = new PrismaClient({ adapter, transactionOptions, log: [{ emit: "event", level: "query" }] });
   db.$on("query", (event) => onQuery(event.query, event.duration));
   return db;
 }

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
-import { createDb, type Db } from "./client.ts";
+import { createDb, type Db, type DbOptions } from "./client.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded.ts";
 import { deployMigrations } from "./migrate.ts";
 
@@ -61,6 +61,10 @@ export async function openDatabase(config: Config, log: Logger, options: OpenOpt
     connectionTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS,
   };
   const writePool = { onQuery, max: config.WRITE_CONCURRENCY + 1 };
+  if (config.DATABASE_URL && process.env[SERVED_BY_PRIMARY] === "1") {
+    const pools = embeddedPools(config.DATABASE_URL, onQuery, writePool);
+    return { ...pools, close: () => disconnectAll(pools.db, pools.writes, pools.api, pools.presence) };
+  }
   if (config.DATABASE_URL) {
     const db = createDb(config.DATABASE_URL, { max: INDEX_POOL_SIZE, onQuery });
     const writes = createDb(config.DATABASE_URL, { ...writePool, queryTimeoutMs: WRITE_STATEMENT_TIMEOUT_MS });
@@ -69,21 +73,39 @@ export async function openDatabase(config: Config, log: Logger, options: OpenOpt
     return { db, writes, api, presence, close: () => disconnectAll(db, writes, api, presence) };
   }
   const embedded = await prepareEmbeddedPostgres(config, log, options);
-  // PGlite runs every client on one session in turns (and ignores statement_timeout): a bound would
-  // only fail queries that wait behind an index load.
-  const db = createDb(embedded.url, { max: 2, onQuery });
-  const writes = createDb(embedded.url, writePool);
-  const api = createDb(embedded.url, { onQuery, max: EMBEDDED_POOL_SIZE });
-  const presence = createDb(embedded.url, { max: PRESENCE_POOL_SIZE });
+  const pools = embeddedPools(embedded.url, onQuery, writePool);
   return {
-    db,
-    writes,
-    api,
-    presence,
+    ...pools,
     async close() {
-      await disconnectAll(db, writes, api, presence);
+      await disconnectAll(pools.db, pools.writes, pools.api, pools.presence);
       await embedded.stop();
     },
+  };
+}
+
+/**
+ * Set by a cluster primary that runs the embedded Postgres for its workers (src/cluster/primary.ts):
+ * their DATABASE_URL is that server, so they open it by the embedded rules below.
+ */
+export const SERVED_BY_PRIMARY = "BULLSEYE_EMBEDDED_DATABASE";
+
+/**
+ * Work on the embedded Postgres waits for its turn: PGlite runs every client on one session (and
+ * ignores statement_timeout), so a short bound on a statement, on connecting or on starting a
+ * transaction would only fail work queued behind an index load or a burst of writes — a database that
+ * is busy, not gone. (Measured: 24 concurrent writes from two workers on a slow machine took 6.7 s, and
+ * 19 failed UNAVAILABLE on the 2 s and 1.5 s bounds Postgres connections have.)
+ */
+const EMBEDDED_WAIT_MS = 60_000;
+
+function embeddedPools(url: string, onQuery: DbOptions["onQuery"], writePool: DbOptions) {
+  const connectionTimeoutMs = EMBEDDED_WAIT_MS;
+  return {
+    db: createDb(url, { max: 2, onQuery, connectionTimeoutMs }),
+    // BEGIN waits for the session while other clients' transactions run.
+    writes: createDb(url, { ...writePool, connectionTimeoutMs, transactionWaitMs: EMBEDDED_WAIT_MS }),
+    api: createDb(url, { onQuery, max: EMBEDDED_POOL_SIZE, connectionTimeoutMs }),
+    presence: createDb(url, { max: PRESENCE_POOL_SIZE, connectionTimeoutMs }),
   };
 }
 

@@ -72,8 +72,8 @@ export async function commitChange<T>(
         if (abandoned) throw new Abandoned("the database stopped answering; rolled back");
         return { value, version: row.version };
       },
-      // A free gate slot means a free pool connection: a long wait for one means the pool is broken.
-      { maxWait: 2_000, timeout: options.timeoutMs ?? 15_000 },
+      // How long it may wait to start is the write client's (src/db/client.ts: transactionWaitMs).
+      { timeout: options.timeoutMs ?? 15_000 },
     );
   });
   try {

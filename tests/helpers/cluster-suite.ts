@@ -2,6 +2,7 @@
 // changes between them, so read-your-write holds whichever worker answers; a dead worker is restarted.
 // One suite, run by two files so that they run side by side: cluster.test.ts on a real Postgres and
 // cluster-embedded.test.ts on the embedded default, where the primary runs PGlite for the workers.
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, deliver, graphqlClient, type Loose } from "./graphql.ts";
 import { type ChildServer, startServerProcess, waitUntil } from "./server.ts";
@@ -100,6 +101,38 @@ export function clusterSuite(mode: ClusterMode): void {
       expect(new Set(versions).size).toBe(24); // one version per transaction, none shared
       const answer = await deliver(server.url, "app", "ios", "US");
       for (let i = 0; i < 24; i++) expect(answer.cids).toContain(`burst-${i}`);
+    });
+
+    it("lets writes wait out a database busy for seconds instead of failing them", async () => {
+      // The database the workers use: the suite's own, or the one the primary serves them.
+      const url =
+        env.DATABASE_URL ??
+        (server.logs.find((l) => (l as Loose).msg === "embedded Postgres serves the workers") as Loose | undefined)
+          ?.url;
+      expect(url).toBeTruthy();
+      const busy = new pg.Client({ connectionString: url as string });
+      await busy.connect();
+      try {
+        // A transaction holding the campaign table for 3 s, longer than any short bound on connecting,
+        // starting a transaction or a liveness probe: on PGlite it holds the one session outright.
+        await busy.query("BEGIN");
+        await busy.query("LOCK TABLE campaign IN SHARE ROW EXCLUSIVE MODE");
+        const released = busy.query("SELECT pg_sleep(3)").then(() => busy.query("COMMIT"));
+        const client = graphqlClient(server.url);
+        const results = await Promise.all(
+          Array.from({ length: 6 }, (_, i) =>
+            client(`mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { version } }`, {
+              input: { id: `patient-${i}`, name: `patient ${i}`, imageUrl: "https://x/x.png", cta: "Go" },
+            }),
+          ),
+        );
+        await released;
+        expect(results.flatMap((r) => r.errors ?? [])).toEqual([]);
+        const answer = await deliver(server.url, "app", "ios", "US");
+        for (let i = 0; i < 6; i++) expect(answer.cids).toContain(`patient-${i}`);
+      } finally {
+        await busy.end();
+      }
     });
 
     it("restarts a worker that dies", async () => {
