@@ -115,7 +115,7 @@ export function createDeliveryHandler(source: SnapshotSource, observe?: Delivery
       if (cached !== undefined) {
         // Only valid requests are cached: parsed again only when the traffic sample takes this one.
         const traffic = source.traffic;
-        if (traffic?.counts()) traffic.add(cachedRequest(fieldsOf(key)));
+        if (traffic?.counts(now)) traffic.add(cachedRequest(fieldsOf(key)));
         return send(res, startedAt, now, cached);
       }
     }
@@ -124,7 +124,7 @@ export function createDeliveryHandler(source: SnapshotSource, observe?: Delivery
     if (!snapshot) return fail(res, startedAt, 503, "index not loaded yet");
     const parsed = parseDeviceFields(raw);
     if (!parsed.ok) return fail(res, startedAt, 400, parsed.error, parsed.fields);
-    source.traffic?.record(parsed.request);
+    source.traffic?.record(parsed.request, now);
     send(res, startedAt, now, snapshot.matchUncached(parsed.request, now, key));
   }
 
@@ -135,21 +135,31 @@ export function createDeliveryHandler(source: SnapshotSource, observe?: Delivery
       req.resume();
       return fail(res, startedAt, 405, `method ${req.method} not allowed`);
     }
-    if (Number(rawHeader(req, "content-length")) > MAX_BODY_BYTES) {
+    const length = Number(rawHeader(req, "content-length") ?? Number.NaN);
+    if (length > MAX_BODY_BYTES) {
       req.resume();
       return tooLarge(res, startedAt);
     }
-    readBody(req, (body) =>
+    readBody(req, length, (body) =>
       body === null ? tooLarge(res, startedAt) : deliver(res, startedAt, body.toString("utf8"), jsonFields),
     );
   };
 }
 
-/** Collects at most MAX_BODY_BYTES; calls back with null when the body is larger. */
-function readBody(req: IncomingMessage, done: (body: Buffer | null) => void): void {
+/**
+ * Collects at most MAX_BODY_BYTES; calls back with null when the body is larger. A body of a stated
+ * length is complete when that many bytes came (Node's parser holds a body to its Content-Length), so
+ * one listener does; a chunked or empty one ends with 'end'. No 'error' listener: a request cut short
+ * just never calls back (Node emits its error only to listeners).
+ */
+function readBody(req: IncomingMessage, length: number, done: (body: Buffer | null) => void): void {
   const chunks: Buffer[] = [];
   let size = 0;
   let finished = false;
+  const complete = () => {
+    finished = true;
+    done(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+  };
   req.on("data", (chunk: Buffer) => {
     if (finished) return;
     size += chunk.length;
@@ -160,13 +170,11 @@ function readBody(req: IncomingMessage, done: (body: Buffer | null) => void): vo
       return;
     }
     chunks.push(chunk);
+    if (size === length) complete();
   });
-  req.on("end", () => {
-    if (finished) return;
-    finished = true;
-    done(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
-  });
-  req.on("error", () => {
-    finished = true;
-  });
+  if (!(length > 0)) {
+    req.on("end", () => {
+      if (!finished) complete();
+    });
+  }
 }

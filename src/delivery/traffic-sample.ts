@@ -89,17 +89,16 @@ export class TrafficSample {
     this.currentEnd = now + this.windowMs;
   }
 
-  /** One valid delivery request. */
-  record(request: DeviceRequest): void {
-    if (this.counts()) this.add(request);
+  /** One valid delivery request; `now`: the caller's reading of the clock, when it has one. */
+  record(request: DeviceRequest, now = this.clock()): void {
+    if (this.counts(now)) this.add(request);
   }
 
   /**
    * Hot path: counts one valid request; true when the sample takes it — then `add` it. A request
    * answered from the device cache is parsed again only then, not on every hit.
    */
-  counts(): boolean {
-    const now = this.clock();
+  counts(now = this.clock()): boolean {
     if (now >= this.currentEnd) this.rotate(now);
     return this.current.wants();
   }

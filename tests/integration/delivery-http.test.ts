@@ -172,6 +172,41 @@ describe("POST /v1/delivery", () => {
     expect(chunked).toMatch(/^HTTP\/1.1 413/);
   });
 
+  it("answers a body that arrives in pieces, of a stated length or chunked, as it answers it whole", async () => {
+    const body = JSON.stringify({ app: "minecraft", os: "android", country: "FR" });
+    const whole = await deliver(body);
+    expect(whole.status).toBe(200);
+    const expected = await whole.text();
+    /** Sends the head, then each piece 30 ms apart; resolves with the whole reply. */
+    const inPieces = (head: string, pieces: string[]) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = net.connect(server.port, "127.0.0.1", async () => {
+          socket.write(head);
+          for (const piece of pieces) {
+            await new Promise((r) => setTimeout(r, 30));
+            socket.write(piece);
+          }
+        });
+        let data = "";
+        socket.on("data", (chunk) => (data += chunk.toString()));
+        socket.on("end", () => resolve(data));
+        socket.on("error", reject);
+      });
+    const stated = await inPieces(
+      `POST /v1/delivery HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
+      [body.slice(0, 10), body.slice(10, 25), body.slice(25)],
+    );
+    expect(stated).toMatch(/^HTTP\/1.1 200/);
+    expect(stated.endsWith(`\r\n\r\n${expected}`)).toBe(true);
+    const chunk = (text: string) => `${text.length.toString(16)}\r\n${text}\r\n`;
+    const chunked = await inPieces(
+      "POST /v1/delivery HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+      [chunk(body.slice(0, 20)), chunk(body.slice(20)), "0\r\n\r\n"],
+    );
+    expect(chunked).toMatch(/^HTTP\/1.1 200/);
+    expect(chunked.endsWith(`\r\n\r\n${expected}`)).toBe(true);
+  });
+
   it("accepts a body of exactly 4 KiB", async () => {
     const base = JSON.stringify({ app: "minecraft", os: "android", country: "FR", pad: "" });
     const body = JSON.stringify({
