@@ -93,8 +93,8 @@ export const SERVED_BY_PRIMARY = "BULLSEYE_EMBEDDED_DATABASE";
  * Work on the embedded Postgres waits for its turn: PGlite runs every client on one session (and
  * ignores statement_timeout), so a short bound on a statement, on connecting or on starting a
  * transaction would only fail work queued behind an index load or a burst of writes — a database that
- * is busy, not gone. (Measured: 24 concurrent writes from two workers on a slow machine took 6.7 s, and
- * 19 failed UNAVAILABLE on the 2 s and 1.5 s bounds Postgres connections have.)
+ * is busy, not gone. With the 1.5–2 s bounds a Postgres connection has, a transaction holding the
+ * embedded database for 3 s failed six concurrent writes UNAVAILABLE (tests/helpers/cluster-suite.ts).
  */
 const EMBEDDED_WAIT_MS = 60_000;
 
