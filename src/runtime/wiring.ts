@@ -20,6 +20,7 @@ import { createPropagation } from "../sync/propagation.ts";
 import { joinReplicas, type Presence } from "../sync/replica-presence.ts";
 import { mergeLive, ReplicaRegistry } from "../sync/replicas.ts";
 import { ServedVersions } from "../sync/served-versions.ts";
+import { warmUp } from "./warm-up.ts";
 
 export interface Services {
   sync: IndexSync;
@@ -132,6 +133,7 @@ export async function wireServices(
     prepareChange: propagation.prepare,
   });
   const websockets = createGraphQLWebSocket(graphql, config);
+  await warmUp(database, log);
   return {
     sync,
     bus,
