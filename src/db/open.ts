@@ -63,7 +63,7 @@ export async function openDatabase(config: Config, log: Logger, options: OpenOpt
   const writePool = { onQuery, max: config.WRITE_CONCURRENCY + 1 };
   if (config.DATABASE_URL && process.env[SERVED_BY_PRIMARY] === "1") {
     const pools = embeddedPools(config.DATABASE_URL, onQuery, writePool);
-    return { ...pools, close: () => disconnectAll(pools.db, pools.writes, pools.api, pools.presence) };
+    return { ...pools, close: () => disconnectAll(...Object.values(pools)) };
   }
   if (config.DATABASE_URL) {
     const db = createDb(config.DATABASE_URL, { max: INDEX_POOL_SIZE, onQuery });
@@ -77,7 +77,7 @@ export async function openDatabase(config: Config, log: Logger, options: OpenOpt
   return {
     ...pools,
     async close() {
-      await disconnectAll(pools.db, pools.writes, pools.api, pools.presence);
+      await disconnectAll(...Object.values(pools));
       await embedded.stop();
     },
   };

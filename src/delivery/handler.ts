@@ -135,7 +135,7 @@ export function createDeliveryHandler(source: SnapshotSource, observe?: Delivery
       req.resume();
       return fail(res, startedAt, 405, `method ${req.method} not allowed`);
     }
-    const length = Number(rawHeader(req, "content-length") ?? Number.NaN);
+    const length = Number(rawHeader(req, "content-length")); // NaN when absent
     if (length > MAX_BODY_BYTES) {
       req.resume();
       return tooLarge(res, startedAt);

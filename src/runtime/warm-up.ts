@@ -20,13 +20,13 @@ export async function warmUp(database: Database, log: Logger): Promise<void> {
     [database.writes, database.api].map((db) => db.category.findFirst({ where: { id: "" }, select: { id: true } })),
   ).then(
     () => true,
-    (error: unknown) => log.debug({ err: error }, "warm-up read failed (the first request pays instead)"),
+    (error: unknown) => {
+      log.debug({ err: error }, "warm-up read failed (the first request pays instead)");
+      return false;
+    },
   );
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), WARM_UP_MAX_MS);
-  });
-  const warmed = await Promise.race([reads, late]);
-  clearTimeout(timer);
+  let late: NodeJS.Timeout | undefined;
+  const warmed = await Promise.race([reads, new Promise<false>((r) => (late = setTimeout(r, WARM_UP_MAX_MS, false)))]);
+  clearTimeout(late);
   log.debug({ ms: Math.round(performance.now() - started), warmed }, "warm-up of the schema and query compilers");
 }
