@@ -35,4 +35,4 @@ USER node
 EXPOSE 9090
 HEALTHCHECK --interval=5s --timeout=2s --retries=12 CMD ["node", "-e", "fetch('http://127.0.0.1:9090/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "dist/src/index.js"]
+CMD ["node", "--max-semi-space-size=4", "dist/src/index.js"]

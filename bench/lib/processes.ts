@@ -4,6 +4,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import autocannon from "autocannon";
+import { START_NODE_FLAGS } from "../../tests/helpers/start-flags.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const spawned = new Set<ChildProcess>();
@@ -23,7 +24,7 @@ let built = false;
 
 /**
  * Starts `script` with its env. Bullseye itself (src/index.ts) runs as users run it: the compiled
- * build with plain node (built first if stale), so memory and speed are the production figures.
+ * build with node and `npm start`'s flags (built first if stale), so memory and speed are the production figures.
  */
 export function spawnServer(script: string, env: Record<string, string>): Promise<Child> {
   let args = ["--import", "tsx", script];
@@ -32,9 +33,15 @@ export function spawnServer(script: string, env: Record<string, string>): Promis
     built = true;
     // BENCH_CPU_PROF=<dir>: each replica writes a CPU profile there when it exits.
     const profileDir = process.env.BENCH_CPU_PROF;
-    // BENCH_NODE_FLAGS: extra node/V8 flags for every replica (e.g. "--trace-gc"), space-separated.
+    // npm start's flags, then BENCH_NODE_FLAGS: extra node/V8 flags for every replica (e.g. "--trace-gc"),
+    // space-separated (a later V8 flag overrides an earlier one).
     const flags = process.env.BENCH_NODE_FLAGS?.split(" ").filter(Boolean) ?? [];
-    args = [...flags, ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), "dist/src/index.js"];
+    args = [
+      ...START_NODE_FLAGS,
+      ...flags,
+      ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
+      "dist/src/index.js",
+    ];
   }
   const child = spawn(process.execPath, args, {
     cwd: ROOT,

@@ -1,4 +1,6 @@
-// V8 settings for a long-running server, applied at boot (src/index.ts) before anything serves.
+// V8 settings for a long-running server, applied at boot (src/index.ts) before anything serves. The
+// young generation's size is not here: V8 fixes it when it creates the heap, so it is a start flag
+// (`--max-semi-space-size=4` in package.json's start script and the Dockerfile; README, "Memory").
 import v8 from "node:v8";
 
 /**

@@ -1,8 +1,8 @@
 // Starts Bullseye for a test on a free port and waits until it is ready, two ways:
 // - startServer: in this test process (src/runtime/start.ts's startReplica, what src/index.ts runs),
 //   real HTTP on a real port, its log lines captured. The default: no process to spawn or compile.
-// - startServerProcess: a child process running the compiled server (`node dist/src/index.js`, built
-//   by the global setup), for tests where the process boundary is the point: signals, exit codes,
+// - startServerProcess: a child process running the compiled server as `npm start` runs it (`node
+//   [its flags] dist/src/index.js`, built by the global setup), for tests where the process boundary is the point: signals, exit codes,
 //   process-wide failures, several replicas that must not share an event loop.
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
@@ -13,6 +13,7 @@ import { loadConfig } from "../../src/config.ts";
 import type { Logger } from "../../src/logger.ts";
 import { startReplica } from "../../src/runtime/start.ts";
 import { graphqlClient } from "./graphql.ts";
+import { START_NODE_FLAGS } from "./start-flags.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
@@ -118,7 +119,7 @@ export async function startReplicas(ids: string[], env: Record<string, string | 
 
 export async function startServerProcess(options: ProcessOptions = {}): Promise<ChildServer> {
   // Run by node itself (not through npm or the tsx CLI): signals, SIGKILL included, reach the app.
-  const child = spawn(process.execPath, options.args ?? ["dist/src/index.js"], {
+  const child = spawn(process.execPath, options.args ?? [...START_NODE_FLAGS, "dist/src/index.js"], {
     cwd: options.cwd ?? ROOT,
     env: environment(options),
     stdio: ["ignore", "pipe", "pipe"],

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { START_NODE_FLAGS } from "../helpers/start-flags.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const text = readFileSync(path.join(ROOT, "Dockerfile"), "utf8").replace(/\\\n/g, " ");
@@ -46,10 +47,11 @@ describe("Dockerfile", () => {
     expect(args("COPY").some((a) => a.startsWith(". ") || a.includes("src"))).toBe(false);
   });
 
-  it("runtime: node dist/src/index.js under tini, as a non-root user", () => {
+  it("runtime: node dist/src/index.js with npm start's flags, under tini, as a non-root user", () => {
     expect(args("ENTRYPOINT")).toEqual(['["/usr/bin/tini", "--"]']);
     expect(args("RUN").some((a) => /apt-get install .*\btini\b/.test(a))).toBe(true);
-    expect(args("CMD")).toEqual(['["node", "dist/src/index.js"]']);
+    const command = ["node", ...START_NODE_FLAGS, "dist/src/index.js"];
+    expect(args("CMD")).toEqual([`[${command.map((arg) => JSON.stringify(arg)).join(", ")}]`]);
     expect(args("USER")).toEqual(["node"]);
     expect(text).not.toMatch(/\btsx\b|npx /);
   });
