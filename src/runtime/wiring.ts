@@ -133,7 +133,7 @@ export async function wireServices(
     prepareChange: propagation.prepare,
   });
   const websockets = createGraphQLWebSocket(graphql, config);
-  await warmUp(database, log);
+  await warmUp(database, log, graphql, config.ADMIN_TOKEN);
   return {
     sync,
     bus,

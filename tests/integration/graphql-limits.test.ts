@@ -121,6 +121,18 @@ describe("request log", () => {
     expect(JSON.stringify(server.logs)).not.toContain(ADMIN_TOKEN);
   });
 
+  it("shows the start-up warm-up as one query through the whole pipeline, answered 200 before the index loaded", () => {
+    // src/runtime/warm-up.ts: sent in-process with the admin token, so the first client operation does
+    // not pay the pipeline's first use. A 401 here would mean the warm-up no longer gets through.
+    const warmUp = linesOf("warm-up");
+    expect(warmUp).toEqual([
+      expect.objectContaining({ msg: "graphql request", status: 200, operations: ["query WarmUp"] }),
+    ]);
+    const loaded = server.logs.findIndex((l) => (l as { msg?: string }).msg === "index loaded");
+    expect(loaded, "the replica logged its index load").toBeGreaterThan(-1);
+    expect(server.logs.indexOf(warmUp[0])).toBeLessThan(loaded);
+  });
+
   it("does not log delivery requests one by one", async () => {
     const before = server.logs.length;
     for (let i = 0; i < 20; i++) await (await fetch(`${server.url}/v1/delivery?app=a&os=ios&country=US`)).arrayBuffer();
