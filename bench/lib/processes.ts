@@ -24,7 +24,8 @@ let built = false;
 
 /**
  * Starts `script` with its env. Bullseye itself (src/index.ts) runs as users run it: the compiled
- * build with node and `npm start`'s flags (built first if stale), so memory and speed are the production figures.
+ * build with node and `npm start`'s flags (built first if stale), so memory and speed are the
+ * production figures.
  */
 export function spawnServer(script: string, env: Record<string, string>): Promise<Child> {
   let args = ["--import", "tsx", script];

@@ -5,7 +5,7 @@
 // upsertCategory, even of 10 apps, 54–59 ms, against 2–7 ms for the next ones of 10,000 apps. The
 // first request through Yoga's pipeline (its plugins, parsing, validation, execution, the
 // authentication context) still held the loop 18–21 ms after that; one `{ __typename }` query, sent
-// to the handler in-process with the admin token, takes that to 0.2–2.2 ms. Start-up pays all of it
+// to the handler in-process with the admin token, takes that to 0.2–3.5 ms. Start-up pays all of it
 // before the index loads, while the replica is not ready; nothing here writes, and a database slow to
 // answer delays the start by WARM_UP_MAX_MS at most (the first request then pays instead).
 import { validateSchema } from "graphql";

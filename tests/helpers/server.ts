@@ -2,8 +2,9 @@
 // - startServer: in this test process (src/runtime/start.ts's startReplica, what src/index.ts runs),
 //   real HTTP on a real port, its log lines captured. The default: no process to spawn or compile.
 // - startServerProcess: a child process running the compiled server as `npm start` runs it (`node
-//   [its flags] dist/src/index.js`, built by the global setup), for tests where the process boundary is the point: signals, exit codes,
-//   process-wide failures, several replicas that must not share an event loop.
+//   [its flags] dist/src/index.js`, built by the global setup), for tests where the process boundary
+//   is the point: signals, exit codes, process-wide failures, several replicas that must not share an
+//   event loop.
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { createInterface } from "node:readline";
