@@ -16,7 +16,7 @@ import { schema } from "../schema/index.ts";
 const WARM_UP_MAX_MS = 2_000;
 
 /** The GraphQL handler's in-process entry (Yoga's `fetch`): the request never reaches the network. */
-export interface GraphQLFetch {
+interface GraphQLFetch {
   fetch(url: string, init: RequestInit): Response | Promise<Response>;
 }
 
