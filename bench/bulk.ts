@@ -21,7 +21,17 @@ import { createTestDatabase } from "../tests/helpers/database.ts";
 import { deleteSharedKeys } from "../tests/helpers/redis.ts";
 import { type AloneResult, applyAlone } from "./lib/apply-alone.ts";
 import { type Child, fmt, percentile, spawnServer, waitReady } from "./lib/processes.ts";
-import { ADMIN_TOKEN, fmtStall, gql, heapMb, longestStall, rssMb, startProbe, untilServed } from "./lib/replicas.ts";
+import {
+  ADMIN_TOKEN,
+  applyTotals,
+  fmtStall,
+  gql,
+  heapMb,
+  longestStall,
+  rssMb,
+  startProbe,
+  untilServed,
+} from "./lib/replicas.ts";
 import { hasWrk, wrkLoad } from "./lib/wrk.ts";
 
 const { values: args } = parseArgs({
@@ -160,6 +170,7 @@ async function main(): Promise<void> {
     const urls = () => replicas.map((r) => r.url);
     const phase = async (label: string, run: () => Promise<Change>) => {
       await Promise.all([longestStall(a.url), longestStall(b.url)]); // reset the maxima
+      const appliedBefore = await Promise.all(replicas.map((r) => applyTotals(r.url)));
       probe.take();
       const started = performance.now();
       const change = await run();
@@ -168,9 +179,19 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 300));
       const { latencies, errors } = probe.take();
       const [stallA, stallB] = await Promise.all([longestStall(a.url), longestStall(b.url)]);
+      const appliedAfter = await Promise.all(replicas.map((r) => applyTotals(r.url)));
+      const propagation = appliedAfter
+        .map((after, i) => {
+          const before = appliedBefore[i] as { ms: number; count: number };
+          return `${"ABC"[i]} ${fmt(after.ms - before.ms, 1)} ms${after.count - before.count > 1 ? ` (${after.count - before.count} applies)` : ""}`;
+        })
+        .join(", ");
       console.log(`${label}:`);
       console.log(
         `  ${change.propagated === undefined ? "statement" : "mutation"} ${fmt(answered)} ms, propagated ${change.propagated ?? "n/a (SQL)"}; every replica serves it after ${fmt(everywhere)} ms`,
+      );
+      console.log(
+        `  from its commit (or the log read) to serving it, per replica (bullseye_index_apply_duration_seconds): ${propagation}`,
       );
       console.log(
         `  probe on B: ${summary(latencies)}, errors ${errors}; longest block A ${fmtStall(stallA)}, B ${fmtStall(stallB)} (target <= 20)`,

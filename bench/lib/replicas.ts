@@ -56,6 +56,21 @@ export async function heapMb(url: string): Promise<{ used: number; total: number
   };
 }
 
+/**
+ * Time this replica has spent bringing changes into its index since it started (every kind together:
+ * a carried change from its commit message to serving it, a delta or full read from the log), and
+ * how many: the difference across a change is how long after its commit the replica served it.
+ */
+export async function applyTotals(url: string): Promise<{ ms: number; count: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const total = (suffix: string) =>
+    [...text.matchAll(new RegExp(`^bullseye_index_apply_duration_seconds_${suffix}\\{[^}]*\\} (\\S+)$`, "gm"))].reduce(
+      (sum, match) => sum + Number(match[1]),
+      0,
+    );
+  return { ms: total("sum") * 1000, count: total("count") };
+}
+
 /** Resident set size of a child process, in MB. */
 export function rssMb(child: Child): number {
   const status = readFileSync(`/proc/${child.child.pid}/status`, "utf8");
