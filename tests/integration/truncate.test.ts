@@ -1,6 +1,6 @@
 // TRUNCATE in SQL is versioned like any other change (BEFORE TRUNCATE triggers write the change log), so
 // running replicas converge to exactly what a freshly started replica loads: same X-Index-Version, same
-// answers.
+// answers. So do bulk SQL edits, which running replicas read from the log in pages.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { ADMIN_TOKEN, deliver, graphqlClient } from "../helpers/graphql.ts";
@@ -141,5 +141,36 @@ describe("TRUNCATE in SQL", () => {
     ]);
     const empty = await expectRunningEqualFresh("TRUNCATE campaign, category CASCADE");
     expect(empty.every((a) => a.status === 204)).toBe(true);
+  });
+});
+
+describe("a bulk edit in SQL", () => {
+  // More changed campaigns than one statement reads (SMALL_DELTA_ITEMS, 500): running replicas read
+  // the change in pages of ids, and must still end up exactly where a fresh replica's full load does.
+  it("of 700 campaigns (created, then some paused, retargeted or deleted): running replicas equal a fresh one", async () => {
+    await seed();
+    await database.sql(`
+      WITH made AS (
+        INSERT INTO campaign (id, name, image_url, cta, priority)
+        SELECT 'sql-' || lpad(i::text, 4, '0'), 'SQL ' || i, 'https://x.example/' || i || '.png', 'Go', i % 7
+        FROM generate_series(1, 700) i RETURNING id, priority)
+      INSERT INTO targeting_rule (campaign_id, dimension, mode, value)
+      SELECT id, 'COUNTRY', 'INCLUDE', CASE WHEN priority % 2 = 0 THEN 'US' ELSE 'FR' END FROM made`);
+    const created = await expectRunningEqualFresh("700 campaigns created in SQL");
+    const fromSql = (answer: (typeof created)[number] | undefined) =>
+      (answer?.cids ?? []).filter((id) => id.startsWith("sql-"));
+    expect(fromSql(created[0])).toHaveLength(400); // US: the even priorities
+    expect(fromSql(created[3])).toHaveLength(300); // FR
+    expect(fromSql(created[4])).toEqual([]); // CA
+
+    await database.sql(`BEGIN;
+      UPDATE campaign SET status = 'PAUSED' WHERE id BETWEEN 'sql-0001' AND 'sql-0300';
+      UPDATE targeting_rule SET value = 'CA' WHERE campaign_id BETWEEN 'sql-0301' AND 'sql-0600';
+      DELETE FROM campaign WHERE id > 'sql-0600';
+      COMMIT`);
+    const edited = await expectRunningEqualFresh("700 campaigns paused, retargeted or deleted in SQL");
+    expect(fromSql(edited[4])).toHaveLength(300); // CA: 301–600
+    expect(fromSql(edited[0])).toEqual([]);
+    expect(fromSql(edited[3])).toEqual([]);
   });
 });
