@@ -101,10 +101,11 @@ export class IndexSync {
 
   /**
    * Builds, in turn with refreshes, the snapshot a change carried ahead of its commit (carried-change.ts)
-   * will make of the current one: nothing serves it until `commitPrepared` names the token.
+   * will make of the current one: nothing serves it until `commitPrepared` names the token. Resolves
+   * once that snapshot is built (or the change was dropped or could not be built).
    */
-  prepare(token: string, campaigns: IndexChange["campaigns"]): void {
-    if (this.prepared.has(token)) return;
+  prepare(token: string, campaigns: IndexChange["campaigns"]): Promise<void> {
+    if (this.prepared.has(token)) return Promise.resolve();
     const entry: Prepared = {
       campaigns,
       since: performance.now(),
@@ -121,6 +122,7 @@ export class IndexSync {
       if (this.prepared.get(token) === entry) entry.built = built;
     });
     this.tail = run.catch((error: unknown) => this.log.warn({ err: error }, "preparing a carried change failed"));
+    return this.tail.then(() => undefined);
   }
 
   /** The change prepared as `token` will not commit: what was built for it goes. */

@@ -31,6 +31,11 @@ export interface PreparedChange {
   readonly token: string;
   /** Resolves once every part is on the bus. */
   readonly sent: Promise<void>;
+  /**
+   * Resolves once this replica has built the snapshot the change makes, or after the propagation
+   * timeout: every replica builds the same parts at about the same time.
+   */
+  readonly built: Promise<void>;
   /** Its transaction failed: the replicas drop it. */
   abandon(): void;
 }
@@ -46,7 +51,13 @@ export function createPropagation({ sync, bus, replicas, served, replicaId, time
     const token = `${replicaId}:${randomUUID()}`;
     const publish = (message: Omit<PreparedMessage, "token" | "replica">) =>
       bus.publish(PREPARED_TOPIC, { token, replica: replicaId, ...message } satisfies PreparedMessage);
-    sync.prepare(token, campaigns);
+    let timer: NodeJS.Timeout | undefined;
+    const built = Promise.race([
+      sync.prepare(token, campaigns),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
     const sent = (async () => {
       for (const part of splitChange(campaigns)) {
         publish({ part });
@@ -56,6 +67,7 @@ export function createPropagation({ sync, bus, replicas, served, replicaId, time
     return {
       token,
       sent,
+      built,
       abandon() {
         sync.abandonPrepared(token);
         void sent.then(() => publish({ abandoned: true }));
