@@ -62,13 +62,13 @@ export async function commitChange<T>(
     return ctx.writeDb.$transaction(
       async (tx) => {
         const value = await work(tx);
-        // A change carried ahead: the commit waits (at most PROPAGATION_TIMEOUT_MS) until this replica
-        // has built the snapshot it makes, which the others build from the same parts meanwhile, so
-        // the replicas serve it at the commit rather than after it. Pausing 5,000 campaigns of 50,000
-        // otherwise committed before the builds were done, and propagated 0.5–0.7 s later: false.
+        // A change carried ahead: the commit waits (at most PROPAGATION_TIMEOUT_MS) until every replica
+        // has built the snapshot it makes, so they serve it at the commit rather than after it. Pausing
+        // 5,000 campaigns of 50,000 otherwise committed before the builds were done, and propagated
+        // 0.5–0.7 s later: false.
         if (options.carries) {
           await options.carries.catch(() => undefined);
-          await prepared?.built;
+          await prepared?.built();
         }
         // The triggers wrote the row as `sql:<user>`; the API names the key instead (no extra round trip).
         const [row] = await tx.$queryRaw<{ version: number }[]>`

@@ -27,9 +27,12 @@ export const PREPARED_TOPIC = "prepared";
 /** A part of a change carried ahead of its commit, or word that its transaction failed. */
 export interface PreparedMessage {
   token: string;
+  /** Who sends it: the writing replica (parts, abandoned), or one that acknowledges (built). */
   replica: string;
   part?: ChangePart;
   abandoned?: boolean;
+  /** `replica` has built the snapshot the change makes, or gave up (a part missing, behind). */
+  built?: boolean;
 }
 
 /** Heartbeat and acknowledgement: "replica `id` serves `version`"; `left` when it stops serving. */

@@ -32,43 +32,67 @@ export interface PreparedChange {
   /** Resolves once every part is on the bus. */
   readonly sent: Promise<void>;
   /**
-   * Resolves once this replica has built the snapshot the change makes, or after the propagation
-   * timeout: every replica builds the same parts at about the same time.
+   * Resolves once this replica has built the snapshot the change makes and every other replica live on
+   * the bus has said it did too (or gave up), or after the propagation timeout from the call.
    */
-  readonly built: Promise<void>;
+  built(): Promise<void>;
   /** Its transaction failed: the replicas drop it. */
   abandon(): void;
 }
 
 export function createPropagation({ sync, bus, replicas, served, replicaId, timeoutMs, log }: PropagationDeps) {
   const allServe = (version: number, live: { version: number }[]) => live.every((r) => r.version >= version);
+  /** The replicas that acknowledged building each change this replica carries, and who waits for them. */
+  const builds = new Map<string, { acknowledged: Set<string>; wake: () => void }>();
+  bus.subscribe<PreparedMessage>(PREPARED_TOPIC, (message) => {
+    const waiting = message.built ? builds.get(message.token) : undefined;
+    if (!waiting) return;
+    waiting.acknowledged.add(message.replica);
+    waiting.wake();
+  });
 
   /**
    * Sends what a write is about to leave these campaigns as, in parts, one event-loop turn each, while
-   * its transaction runs; this replica builds the snapshot too.
+   * its transaction runs; this replica builds the snapshot too, and the others acknowledge theirs.
    */
   function prepare(campaigns: IndexChange["campaigns"]): PreparedChange {
     const token = `${replicaId}:${randomUUID()}`;
     const publish = (message: Omit<PreparedMessage, "token" | "replica">) =>
       bus.publish(PREPARED_TOPIC, { token, replica: replicaId, ...message } satisfies PreparedMessage);
-    let timer: NodeJS.Timeout | undefined;
-    const built = Promise.race([
-      sync.prepare(token, campaigns),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, timeoutMs);
-      }),
-    ]).finally(() => clearTimeout(timer));
+    const waiting = { acknowledged: new Set<string>(), wake: () => {} };
+    builds.set(token, waiting);
+    const builtHere = sync.prepare(token, campaigns);
     const sent = (async () => {
       for (const part of splitChange(campaigns)) {
         publish({ part });
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     })();
+    const othersPending = () => replicas.live().some((r) => r.id !== replicaId && !waiting.acknowledged.has(r.id));
     return {
       token,
       sent,
-      built,
+      async built() {
+        let timer: NodeJS.Timeout | undefined;
+        let timedOut = false;
+        const late = new Promise<void>((resolve) => {
+          timer = setTimeout(() => {
+            timedOut = true;
+            resolve();
+          }, timeoutMs);
+        });
+        try {
+          await Promise.race([builtHere, late]);
+          while (!timedOut && othersPending()) {
+            await Promise.race([late, new Promise<void>((resolve) => (waiting.wake = resolve))]);
+          }
+        } finally {
+          clearTimeout(timer);
+          builds.delete(token);
+        }
+      },
       abandon() {
+        builds.delete(token);
         sync.abandonPrepared(token);
         void sent.then(() => publish({ abandoned: true }));
       },

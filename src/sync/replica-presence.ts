@@ -1,5 +1,6 @@
 // Wires this replica into the fan-out: refresh the index on change messages (or install the change
-// carried ahead of them, prepared from its parts meanwhile) and on Redis reconnect, announce the served
+// carried ahead of them, prepared from its parts meanwhile, and acknowledged once built) and on Redis
+// reconnect, announce the served
 // version on the bus (heartbeat + an acknowledgement on each apply) and in Postgres (served-versions.ts:
 // on each apply and every second), and record what the others announce.
 import type { Logger } from "../logger.ts";
@@ -42,7 +43,17 @@ export async function joinReplicas(
       sync.abandonPrepared(message.token);
     } else if (message.part) {
       const campaigns = carried.add(message.token, message.part);
-      if (campaigns) sync.prepare(message.token, campaigns);
+      if (campaigns === undefined) return;
+      // The writer waits for this before it commits (propagation.ts); a change that cannot be
+      // prepared here is acknowledged at once: there is nothing to wait for.
+      const acknowledge = () =>
+        bus.publish(PREPARED_TOPIC, {
+          token: message.token,
+          replica: replicaId,
+          built: true,
+        } satisfies PreparedMessage);
+      if (campaigns === null) acknowledge();
+      else void sync.prepare(message.token, campaigns).then(acknowledge);
     }
   });
   await bus.onChange((message) => {

@@ -56,10 +56,11 @@ describe("a write that carries its change ahead", () => {
     const prepared: PreparedChange = {
       token: "test",
       sent: Promise.resolve(),
-      // The build ends 300 ms from now, long after the write's statement: other sessions still see the old version.
-      built: new Promise<void>((resolve) => setTimeout(resolve, 300)).then(async () => {
-        seenWhenBuilt = await committedVersion();
-      }),
+      // The builds end 300 ms after the write's statement: other sessions still see the old version.
+      built: () =>
+        new Promise<void>((resolve) => setTimeout(resolve, 300)).then(async () => {
+          seenWhenBuilt = await committedVersion();
+        }),
       abandon: () => undefined,
     };
     const committed = await commitChange(

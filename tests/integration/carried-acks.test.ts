@@ -1,0 +1,113 @@
+// A change carried ahead of its commit is ready to commit once every replica live on the bus has built
+// it: each acknowledges its build on the bus (replica-presence.ts), and the writing replica waits for
+// those acknowledgements (propagation.ts), at most the propagation timeout. Two replicas' index syncs
+// on one real database and the in-process bus (the bus of a single host).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.ts";
+import { createDb, type Db } from "../../src/db/client.ts";
+import type { CampaignDef } from "../../src/delivery/types.ts";
+import { createLogger } from "../../src/logger.ts";
+import { type Bus, createBus, PREPARED_TOPIC } from "../../src/sync/bus.ts";
+import { IndexSync } from "../../src/sync/index-sync.ts";
+import { createPropagation } from "../../src/sync/propagation.ts";
+import { joinReplicas, type Presence } from "../../src/sync/replica-presence.ts";
+import { ReplicaRegistry } from "../../src/sync/replicas.ts";
+import { ServedVersions } from "../../src/sync/served-versions.ts";
+import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
+
+const log = createLogger("silent");
+let database: TestDatabase;
+let db: Db;
+let bus: Bus;
+const presences: Presence[] = [];
+
+const campaign = (id: string): CampaignDef => ({
+  id,
+  imageUrl: `https://x.example/${id}.png`,
+  cta: "Go",
+  status: "ACTIVE",
+  priority: 0,
+  startsAt: null,
+  endsAt: null,
+  include: { app: [], country: ["US"], os: [], category: [] },
+  exclude: { app: [], country: [], os: [], category: [] },
+});
+
+/** A replica's index, loaded from the (empty) catalog. */
+async function loadedSync(): Promise<IndexSync> {
+  const sync = new IndexSync(db, log);
+  await sync.refresh();
+  return sync;
+}
+
+/** The writing replica "A" carrying a change, with a propagation timeout of `timeoutMs`. */
+async function writer(timeoutMs: number) {
+  const registry = new ReplicaRegistry("A");
+  const propagation = createPropagation({
+    sync: await loadedSync(),
+    bus,
+    replicas: registry,
+    served: new ServedVersions(db, "A", log),
+    replicaId: "A",
+    timeoutMs,
+    log,
+  });
+  return { registry, propagation };
+}
+
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let settled = false;
+  void promise.then(() => (settled = true));
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return settled;
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  db = createDb(database.url, { max: 4 });
+  bus = createBus(loadConfig({}), log);
+});
+
+afterAll(async () => {
+  for (const presence of presences) await presence.stop();
+  await bus?.close();
+  await db?.$disconnect();
+  await database?.drop();
+});
+
+describe("a change carried ahead of its commit", () => {
+  it("is built everywhere once a live replica that received its parts acknowledged its own build", async () => {
+    const { registry, propagation } = await writer(5_000);
+    const b = await loadedSync();
+    presences.push(await joinReplicas("B", bus, b, new ReplicaRegistry("B"), new ServedVersions(db, "B", log), log));
+    registry.record("B", b.version);
+
+    const campaigns = new Map<string, CampaignDef | null>(
+      [...Array(300).keys()].map((i) => [`c${i}`, campaign(`c${i}`)]),
+    );
+    const started = performance.now();
+    const prepared = propagation.prepare(campaigns);
+    await prepared.sent;
+    await prepared.built();
+    // Well before the 5 s timeout: B acknowledged. And B really built it: its commit installs at once.
+    expect(performance.now() - started).toBeLessThan(2_500);
+    const served = await b.commitPrepared(prepared.token, b.version + 1);
+    expect(served.campaignCount).toBe(300);
+  });
+
+  it("waits for a live replica that has not acknowledged, until the propagation timeout", async () => {
+    const { registry, propagation } = await writer(400);
+    registry.record("silent", 0); // live on the bus, but never builds anything
+    const prepared = propagation.prepare(new Map([["s1", campaign("s1")]]));
+    const built = prepared.built();
+    expect(await settledWithin(built, 200)).toBe(false);
+    expect(await settledWithin(built, 600)).toBe(true);
+
+    // Acknowledged by it: done at once.
+    const again = propagation.prepare(new Map([["s2", campaign("s2")]]));
+    const builtAgain = again.built();
+    expect(await settledWithin(builtAgain, 100)).toBe(false);
+    bus.publish(PREPARED_TOPIC, { token: again.token, replica: "silent", built: true });
+    expect(await settledWithin(builtAgain, 100)).toBe(true);
+  });
+});
