@@ -24,7 +24,10 @@ export interface ChangeMessage {
 /** Topic of the parts of changes carried ahead of their commit (`publish`/`subscribe`). */
 export const PREPARED_TOPIC = "prepared";
 
-/** A part of a change carried ahead of its commit, or word that its transaction failed. */
+/**
+ * A part of a change carried ahead of its commit, word that its transaction failed, or a replica's
+ * acknowledgement that it built what the change makes.
+ */
 export interface PreparedMessage {
   token: string;
   /** Who sends it: the writing replica (parts, abandoned), or one that acknowledges (built). */

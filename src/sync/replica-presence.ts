@@ -1,8 +1,7 @@
 // Wires this replica into the fan-out: refresh the index on change messages (or install the change
 // carried ahead of them, prepared from its parts meanwhile, and acknowledged once built) and on Redis
-// reconnect, announce the served
-// version on the bus (heartbeat + an acknowledgement on each apply) and in Postgres (served-versions.ts:
-// on each apply and every second), and record what the others announce.
+// reconnect, announce the served version on the bus (heartbeat + an acknowledgement on each apply) and
+// in Postgres (served-versions.ts: on each apply and every second), and record what the others announce.
 import type { Logger } from "../logger.ts";
 import { type Bus, PREPARED_TOPIC, type PreparedMessage } from "./bus.ts";
 import { ChangeAssembler } from "./carried-change.ts";
