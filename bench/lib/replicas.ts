@@ -30,13 +30,24 @@ export interface Stall {
 }
 
 /**
+ * A replica's /metrics, read once: a sample's value by metric name, summed over its label sets (NaN
+ * when the replica has no such metric).
+ */
+async function scrape(url: string): Promise<(name: string) => number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return (name) => {
+    const samples = [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "gm"))];
+    return samples.length ? samples.reduce((sum, sample) => sum + Number(sample[1]), 0) : Number.NaN;
+  };
+}
+
+/**
  * The longest event-loop stall since the last call, both ways (each maximum resets at a scrape). On a
  * machine with more busy processes than cores the two differ: the lag also counts the time the
  * replica was runnable but not running.
  */
 export async function longestStall(url: string): Promise<Stall> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN);
+  const metric = await scrape(url);
   return {
     lagMs: Math.max(0, metric("nodejs_eventloop_lag_max_seconds") * 1000 - EVENT_LOOP_SAMPLE_MS),
     blockMs: metric("bullseye_eventloop_block_max_seconds") * 1000,
@@ -47,12 +58,11 @@ export const fmtStall = (stall: Stall) => `${fmt(stall.blockMs, 1)} ms (lag ${fm
 
 /** Where a replica's memory is, from its /metrics: V8 heap used and reserved, memory outside the heap (MB). */
 export async function heapMb(url: string): Promise<{ used: number; total: number; external: number }> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN) / 2 ** 20;
+  const metric = await scrape(url);
   return {
-    used: metric("nodejs_heap_size_used_bytes"),
-    total: metric("nodejs_heap_size_total_bytes"),
-    external: metric("nodejs_external_memory_bytes"),
+    used: metric("nodejs_heap_size_used_bytes") / 2 ** 20,
+    total: metric("nodejs_heap_size_total_bytes") / 2 ** 20,
+    external: metric("nodejs_external_memory_bytes") / 2 ** 20,
   };
 }
 
@@ -62,13 +72,11 @@ export async function heapMb(url: string): Promise<{ used: number; total: number
  * how many: the difference across a change is how long after its commit the replica served it.
  */
 export async function applyTotals(url: string): Promise<{ ms: number; count: number }> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const total = (suffix: string) =>
-    [...text.matchAll(new RegExp(`^bullseye_index_apply_duration_seconds_${suffix}\\{[^}]*\\} (\\S+)$`, "gm"))].reduce(
-      (sum, match) => sum + Number(match[1]),
-      0,
-    );
-  return { ms: total("sum") * 1000, count: total("count") };
+  const metric = await scrape(url);
+  return {
+    ms: (metric("bullseye_index_apply_duration_seconds_sum") || 0) * 1000,
+    count: metric("bullseye_index_apply_duration_seconds_count") || 0,
+  };
 }
 
 /** Resident set size of a child process, in MB. */

@@ -67,6 +67,7 @@ export async function commitChange<T>(
         // 5,000 campaigns of 50,000 otherwise committed before the builds were done, and propagated
         // 0.5–0.7 s later: false.
         if (options.carries) {
+          // Settled, it has run the callback above that set `prepared` (registered first, run first).
           await options.carries.catch(() => undefined);
           await prepared?.built();
         }
