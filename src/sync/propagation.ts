@@ -68,7 +68,9 @@ export function createPropagation({ sync, bus, replicas, served, replicaId, time
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     })();
-    const othersPending = () => replicas.live().some((r) => r.id !== replicaId && !waiting.acknowledged.has(r.id));
+    // With the bus away neither the parts nor the acknowledgements travel: nothing to wait for.
+    const othersPending = () =>
+      bus.connected() && replicas.live().some((r) => r.id !== replicaId && !waiting.acknowledged.has(r.id));
     return {
       token,
       sent,

@@ -14,6 +14,7 @@ import { joinReplicas, type Presence } from "../../src/sync/replica-presence.ts"
 import { ReplicaRegistry } from "../../src/sync/replicas.ts";
 import { ServedVersions } from "../../src/sync/served-versions.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
+import { startPrivateRedis, uniquePrefix } from "../helpers/redis.ts";
 
 const log = createLogger("silent");
 let database: TestDatabase;
@@ -41,11 +42,11 @@ async function loadedSync(): Promise<IndexSync> {
 }
 
 /** The writing replica "A" carrying a change, with a propagation timeout of `timeoutMs`. */
-async function writer(timeoutMs: number) {
+async function writer(timeoutMs: number, on: Bus = bus) {
   const registry = new ReplicaRegistry("A");
   const propagation = createPropagation({
     sync: await loadedSync(),
-    bus,
+    bus: on,
     replicas: registry,
     served: new ServedVersions(db, "A", log),
     replicaId: "A",
@@ -112,5 +113,23 @@ describe("a change carried ahead of its commit", () => {
     expect(await settledWithin(builtAgain, 100)).toBe(false);
     bus.publish(PREPARED_TOPIC, { token: again.token, replica: "silent", built: true });
     expect(await settledWithin(builtAgain, 100)).toBe(true);
+  });
+
+  it("does not wait for acknowledgements while the bus (Redis) is away: neither parts nor answers travel", async () => {
+    const redis = await startPrivateRedis();
+    const redisBus = createBus(loadConfig({ REDIS_URL: redis.url, REDIS_PREFIX: uniquePrefix("carried") }), log);
+    try {
+      // A timeout far beyond the test's own, and a replica live on the bus a moment ago.
+      const { registry, propagation } = await writer(120_000, redisBus);
+      registry.record("B", 0);
+      await redis.stop();
+      while (redisBus.connected()) await new Promise((resolve) => setTimeout(resolve, 20));
+      const prepared = propagation.prepare(new Map([["r1", campaign("r1")]]));
+      await prepared.built();
+      expect(redisBus.connected()).toBe(false);
+    } finally {
+      await redisBus.close();
+      await redis.stop();
+    }
   });
 });
