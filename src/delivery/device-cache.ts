@@ -4,8 +4,8 @@
 //
 // Only devices seen before are offered a place (seen-filter.ts), and a device that would displace
 // another gets it only when it asks more often (clock-cache.ts). An entry is charged its key, its own
-// overhead and its answer when that is compact (answers.ts); a large, shared answer is held weakly —
-// it is the answer table's to keep, so entries never keep more alive than the budgets account for.
+// overhead and its answer when that is compact (answers.ts); an interned answer is held weakly — it
+// is the answer table's to keep, so entries never keep more alive than the budgets account for.
 import { type Answer, answerSize, compactAnswerSize } from "./answers.ts";
 import { ClockCache } from "./clock-cache.ts";
 import { hashString, SeenFilter } from "./seen-filter.ts";
@@ -23,13 +23,15 @@ interface Entry {
 /**
  * Bytes an entry holds beyond its key's characters and its answer's arrays: the Map's slot and its
  * share of the table, the entry with its flight bounds (heap numbers), the key's header, the stats
- * tally of its answer. Measured: the V8 heap after a full collection, 20,000 entries as delivery keeps
- * them (tests/unit/answer-cache.test.ts); the 120 bytes assumed before had a full cache hold ~1.2–1.3×
- * its budget.
+ * tally of its compact answer. Measured: the V8 heap after a full collection, 20,000 entries as
+ * delivery keeps them (tests/unit/answer-cache.test.ts); the 120 bytes assumed before had a full cache
+ * hold ~1.2–1.3× its budget.
  */
 const ENTRY_OVERHEAD = 215;
-/** What a typical entry holds (a ~60-character key and a compact answer of a handful of ads). */
-const TYPICAL_ENTRY_BYTES = 500;
+/** The same for an entry that refers to an interned answer: the WeakRef, and no tally of its own. */
+const SHARED_ENTRY_OVERHEAD = 116;
+/** What a typical entry holds (a ~60-character key and a reference to an interned answer). */
+const TYPICAL_ENTRY_BYTES = 200;
 
 /** What offer() answers when the device's answer is not to be kept. */
 export const NOT_KEPT = -1;
@@ -66,14 +68,14 @@ export class DeviceCache {
     if (this.entries.has(key)) return hash;
     if (!this.seen.check(hash)) return NOT_KEPT;
     this.entries.count(hash);
-    // Sized as if the answer were compact: an upper bound (a shared answer is held weakly, for free).
+    // Sized as if the answer were compact: an upper bound (a shared answer is held weakly).
     return this.entries.admits(hash, entryBytes(key, compactAnswerSize(ads))) ? hash : NOT_KEPT;
   }
 
   /** Keeps the answer for a device that offer() accepted, under the hash it returned. */
   set(key: string, hash: number, snapshot: number, answer: Answer, from: number, until: number): void {
     const shared = answer.encoded !== null;
-    const bytes = entryBytes(key, shared ? 0 : answerSize(answer));
+    const bytes = shared ? key.length + SHARED_ENTRY_OVERHEAD : entryBytes(key, answerSize(answer));
     this.entries.set(key, {
       used: false,
       hash,
