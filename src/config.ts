@@ -54,7 +54,7 @@ const envSchema = z.object({
     z.coerce.number().int().min(100).max(86_400_000).default(300_000),
   ),
   /** Byte budget (MiB) of the delivery answer cache: interned answers plus remembered devices. */
-  ANSWER_CACHE_MB: z.preprocess(blankAsUnset, z.coerce.number().min(0).max(16_384).default(64)),
+  ANSWER_CACHE_MB: z.preprocess(blankAsUnset, z.coerce.number().min(0).max(16_384).default(40)),
   /**
    * GraphQL reads: a statement not answered in this time (a frozen or overloaded server) fails as
    * UNAVAILABLE; also the wait for a pool connection. Mutations wait for locks as long as they must but

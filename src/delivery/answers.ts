@@ -1,18 +1,19 @@
 // Answers: the ads that match, in answer order, and how their body is written.
 //
-// A set of matching campaigns asked for a second time (by any device) is interned: one answer per
-// distinct set, its body encoded once into a buffer of its own and shared by every device that gets it
-// (while the table's budget holds it: sets beyond it are kept by how often they are asked,
-// clock-cache.ts). A set asked for the first time gets a compact answer, the ordered campaigns, whose
-// body is joined from their pre-serialised fragments when written. Written as a string, a body of
-// ~1 KB cost ~3 µs more per response than the same bytes as a buffer (node:http concatenates, flattens
-// and UTF-8-encodes it: ~8% of the bare node:http baseline's request), so a response's cost does not
-// depend on its answer's size only when the answer is encoded. Either way the stats counter counts a
-// kept answer once per response (a tally on the answer), not once per ad; an answer nothing keeps
-// (`oneOff`) is counted per ad at once — it cost that much to build, and a tally would have kept every
-// one-off answer alive until the flush.
+// A small answer (the usual handful of ads) is kept compact — the ordered campaigns and their ids —
+// and its body is joined from the campaigns' pre-serialised fragments when it is written: a few
+// hundred bytes, cheaper to join than to keep (a cached device then costs ~300 bytes, not ~1.5 KB;
+// interning every answer asked again, encoded once, was measured in the twelfth session: no gain in
+// throughput within the machine's noise, and a device cache that loses entries whenever the table
+// evicts their sets). A large answer (hundreds of ads, tens of KB) is interned: a set of matching
+// campaigns asked again gets one, encoded once and shared by every device that gets it, so a
+// response's cost does not grow with its size (while the table's budget holds it: sets beyond it are
+// kept by how often they are asked, clock-cache.ts). Either way the stats counter counts a kept
+// answer once per response (a tally on the answer), not once per ad; an answer nothing keeps
+// (`oneOff`) is counted per ad at once — it cost that much to build, and a tally would have kept
+// every one-off answer alive until the flush.
 //
-// An interned answer's identity is the sorted serials of its compiled campaigns (compiled-campaign.ts):
+// A large answer's identity is the sorted serials of its compiled campaigns (compiled-campaign.ts):
 // immutable objects, so an answer stays valid across snapshots for as long as it is held.
 
 import { ClockCache } from "./clock-cache.ts";
@@ -26,7 +27,7 @@ export interface Answer {
   readonly campaignIds: readonly string[];
   /** The body's length in UTF-8 bytes (0 for 204). */
   readonly bytes: number;
-  /** An interned answer's body, encoded once (else null: joined from the fragments when written). */
+  /** A large kept answer's body, encoded once (else null: joined from the fragments when written). */
   readonly encoded: Buffer | null;
   /** Made for one response and kept nowhere (not interned, not in the device cache). */
   readonly oneOff: boolean;
@@ -43,8 +44,8 @@ export const NO_ADS: Answer = Object.freeze({
   tally: null,
 });
 
-/** What an interned answer typically holds (a handful of ads), to size the table's frequency sketch. */
-const TYPICAL_ANSWER_BYTES = 1024;
+/** From this size a body is worth encoding once and sharing. */
+export const LARGE_ANSWER_BYTES = 4096;
 /** An encoded body's buffer beyond its bytes: the Buffer and its ArrayBuffer objects, the allocation. */
 const BUFFER_OVERHEAD = 160;
 /** An interned answer's own objects beyond its arrays and body: its table entry, and its Map slot. */
@@ -94,7 +95,7 @@ export class AnswerTable {
   private keys = new Float64Array(64);
 
   constructor(maxBytes: number) {
-    this.table = new ClockCache(maxBytes, (_hash, kept) => keptSize(kept), TYPICAL_ANSWER_BYTES);
+    this.table = new ClockCache(maxBytes, (_hash, kept) => keptSize(kept), 2 * LARGE_ANSWER_BYTES);
   }
 
   get bytes(): number {
@@ -106,15 +107,16 @@ export class AnswerTable {
   }
 
   /**
-   * The answer for exactly these campaigns (any order, no duplicates): the one kept for this set — kept
-   * once the set has been seen before, so sets asked once leave nothing behind — else a compact one.
-   * `cached`: the caller keeps the answer (the device cache); otherwise a compact one is one-off.
+   * The answer for exactly these campaigns (any order, no duplicates). A large one is the one kept for
+   * this set — kept once the set has been seen before, so sets asked once leave nothing behind.
+   * `cached`: the caller keeps the answer (the device cache); otherwise a small one is one-off.
    */
   answerFor(campaigns: readonly CompiledCampaign[], cached: boolean): Answer {
     const n = campaigns.length;
     if (n === 0) return NO_ADS;
     let bytes = 1 + n;
     for (let i = 0; i < n; i++) bytes += (campaigns[i] as CompiledCampaign).fragmentBytes;
+    if (bytes < LARGE_ANSWER_BYTES) return compact(campaigns, bytes, false, !cached);
 
     if (this.keys.length < n) this.keys = new Float64Array(Math.max(n, this.keys.length * 2));
     const keys = this.keys;
@@ -150,7 +152,6 @@ function compact(campaigns: readonly CompiledCampaign[], bytes: number, encode: 
     tally: null,
   };
   if (!encode) return answer;
-  // A buffer of its own: a slice of Node's shared 8 KB pool would keep the whole pool alive.
   const encoded = Buffer.allocUnsafeSlow(bytes);
   encoded.write(bodyOf(answer) as string);
   return { ...answer, encoded };

@@ -4,8 +4,8 @@
 //
 // Only devices seen before are offered a place (seen-filter.ts), and a device that would displace
 // another gets it only when it asks more often (clock-cache.ts). An entry is charged its key, its own
-// overhead and its answer when that is compact (answers.ts); an interned answer is held weakly — it
-// is the answer table's to keep, so entries never keep more alive than the budgets account for.
+// overhead and its answer when that is compact (answers.ts); a large, interned answer is held weakly —
+// it is the answer table's to keep, so entries never keep more alive than the budgets account for.
 import { type Answer, answerSize, compactAnswerSize } from "./answers.ts";
 import { ClockCache } from "./clock-cache.ts";
 import { hashString, SeenFilter } from "./seen-filter.ts";
@@ -28,10 +28,10 @@ interface Entry {
  * hold ~1.2–1.3× its budget.
  */
 const ENTRY_OVERHEAD = 215;
-/** The same for an entry that refers to an interned answer: the WeakRef, and no tally of its own. */
+/** The same for an entry that refers to a large, interned answer: the WeakRef, and no tally of its own. */
 const SHARED_ENTRY_OVERHEAD = 116;
-/** What a typical entry holds (a ~60-character key and a reference to an interned answer). */
-const TYPICAL_ENTRY_BYTES = 200;
+/** What a typical entry holds (a ~60-character key and a compact answer of a handful of ads). */
+const TYPICAL_ENTRY_BYTES = 500;
 
 /** What offer() answers when the device's answer is not to be kept. */
 export const NOT_KEPT = -1;

@@ -11,7 +11,7 @@ import { findMatches, type Matches, newMatches } from "./matcher.ts";
 import { DEFAULT_SLICE_MS, drain, runInSlices, type Steps } from "./steps.ts";
 import type { CampaignDef, CategoryDef, DeviceRequest, IndexChange } from "./types.ts";
 
-export const DEFAULT_ANSWER_CACHE_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_ANSWER_CACHE_BYTES = 40 * 1024 * 1024;
 
 export interface SnapshotOptions {
   /** Byte budget of the interned answers and the device cache together (ANSWER_CACHE_MB). */
@@ -27,11 +27,10 @@ class SharedAnswers {
   readonly matches: Matches = newMatches();
 
   constructor(bytes: number, deviceCache: boolean) {
-    // The table gets most of the budget: an answer holds its body (~1.6 KB in all for a dozen ads), a
-    // device entry only its key and a reference (~180 bytes). With the README's catalog, 50,000 devices
-    // asked for ~25,600 distinct sets: ~41 MB of answers beside ~9 MB of devices.
-    this.answers = new AnswerTable(deviceCache ? (bytes * 3) / 4 : bytes);
-    this.devices = deviceCache && bytes > 0 ? new DeviceCache(bytes / 4) : null;
+    // Devices get most of the budget (an entry pays for its compact answer); the table holds only the
+    // large shared answers.
+    this.answers = new AnswerTable(deviceCache ? bytes / 4 : bytes);
+    this.devices = deviceCache && bytes > 0 ? new DeviceCache((bytes * 3) / 4) : null;
   }
 }
 
