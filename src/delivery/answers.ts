@@ -159,7 +159,7 @@ function compact(campaigns: readonly CompiledCampaign[], bytes: number, encode: 
 
 /**
  * MurmurHash3 (32-bit) of the first `n` serials, as 32-bit words. The mix used before collided for ~3%
- * of 4,095 sets of a dozen small serials: harmless for answers (a hash holds a list), but each
+ * of 4,095 sets of a dozen small serials: harmless for answers (a hash holds a chain), but each
  * collision also shares a seen-filter and a frequency-sketch slot.
  */
 function hashSerials(keys: Float64Array, n: number): number {
