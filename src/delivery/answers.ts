@@ -3,9 +3,8 @@
 // A small answer (the usual handful of ads) is kept compact — the ordered campaigns and their ids —
 // and its body is joined from the campaigns' pre-serialised fragments when it is written: a few
 // hundred bytes, cheaper to join than to keep (a cached device then costs ~300 bytes, not ~1.5 KB;
-// interning every answer asked again, encoded once, was measured in the twelfth session: no gain in
-// throughput within the machine's noise, and a device cache that loses entries whenever the table
-// evicts their sets). A large answer (hundreds of ads, tens of KB) is interned: a set of matching
+// interning these too gained no throughput, and device entries were lost whenever the table evicted
+// their sets: README, Benchmarks). A large answer (hundreds of ads, tens of KB) is interned: a set of matching
 // campaigns asked again gets one, encoded once and shared by every device that gets it, so a
 // response's cost does not grow with its size (while the table's budget holds it: sets beyond it are
 // kept by how often they are asked, clock-cache.ts). Either way the stats counter counts a kept
@@ -57,6 +56,11 @@ export function answerSize(answer: Answer): number {
   return encoded + compactAnswerSize(answer.campaigns.length);
 }
 
+/** What the table holds for an interned answer of `bytes` bytes and `ads` ads, its entry included. */
+function internedSize(bytes: number, ads: number): number {
+  return bytes + BUFFER_OVERHEAD + compactAnswerSize(ads) + KEPT_OVERHEAD;
+}
+
 /** What a compact answer of `ads` ads holds: its two arrays and itself. */
 export function compactAnswerSize(ads: number): number {
   return 16 * ads + 80;
@@ -85,7 +89,7 @@ interface Kept {
 
 function keptSize(kept: Kept | null): number {
   let bytes = 0;
-  for (let k = kept; k !== null; k = k.next) bytes += answerSize(k.answer) + KEPT_OVERHEAD;
+  for (let k = kept; k !== null; k = k.next) bytes += internedSize(k.answer.bytes, k.answer.campaigns.length);
   return bytes;
 }
 
@@ -130,9 +134,7 @@ export class AnswerTable {
     if (!this.seen.check(hash)) return compact(campaigns, bytes, false, !cached);
     if (kept === undefined) {
       this.table.count(hash);
-      if (!this.table.admits(hash, bytes + BUFFER_OVERHEAD + KEPT_OVERHEAD + compactAnswerSize(n))) {
-        return compact(campaigns, bytes, false, !cached);
-      }
+      if (!this.table.admits(hash, internedSize(bytes, n))) return compact(campaigns, bytes, false, !cached);
     }
     const answer = compact(campaigns, bytes, true, false);
     // A hash collision keeps both answers under the hash.
