@@ -1,6 +1,7 @@
 // Category: app sets that rules can target. Category.campaigns comes from a request-scoped DataLoader
 // (rules name categories by value; there is no Prisma relation to plan).
 import { replaceCategoryApps } from "../store/category-writes.ts";
+import { carriedCategory } from "../sync/carried-change.ts";
 import { builder } from "./builder.ts";
 import { conflict, isUniqueViolation, notFound } from "./errors.ts";
 import { slicedArgument } from "./sliced-variables.ts";
@@ -98,7 +99,8 @@ builder.mutationFields((t) => ({
           }
           await replaceCategoryApps(tx, id, apps);
         },
-        { reason },
+        // The whole app set is known before the transaction: the replicas build it while it runs.
+        { reason, carries: Promise.resolve(carriedCategory({ id, apps })) },
       );
       return { ...committed, categoryId: id };
     },

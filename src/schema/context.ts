@@ -1,11 +1,11 @@
 // The per-request GraphQL context: who is asking, the shared services, and request-scoped loaders.
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
-import type { IndexChange } from "../delivery/types.ts";
 import type { KeyStore } from "../keys/key-store.ts";
 import type { Logger } from "../logger.ts";
 import { createStatsLoader, type StatsLoader } from "../stats/loader.ts";
 import { createMemoryStatsStore, type StatsStore } from "../stats/store.ts";
+import type { CarriedChange } from "../sync/carried-change.ts";
 import type { ChangeFeed } from "../sync/change-feed.ts";
 import type { Forecaster } from "../sync/forecasts.ts";
 import type { IndexSync } from "../sync/index-sync.ts";
@@ -49,9 +49,10 @@ export interface GraphQLDeps {
   afterCommit(version: number, prepared?: PreparedChange): Promise<boolean>;
   /**
    * Carries to every replica, while a write's transaction runs, the whole state it will leave these
-   * campaigns in (imports), so that they serve it at once when it commits. Absent: nothing is carried.
+   * campaigns or categories in (imports, category app sets), so that they serve it at once when it
+   * commits. Absent: nothing is carried.
    */
-  prepareChange?(campaigns: IndexChange["campaigns"]): PreparedChange;
+  prepareChange?(change: CarriedChange): PreparedChange;
   /** Delivery stats (Campaign.stats); absent → an empty in-process store. */
   stats?: StatsStore;
   /** The database a query (read-only operation) reads: the read replica when fresh enough. Absent → `db`. */
@@ -82,7 +83,7 @@ export interface Context {
   readonly replicas: ReplicaRegistry;
   readonly shutdown?: AbortSignal;
   afterCommit(version: number, prepared?: PreparedChange): Promise<boolean>;
-  prepareChange?(campaigns: IndexChange["campaigns"]): PreparedChange;
+  prepareChange?(change: CarriedChange): PreparedChange;
   loaders: Loaders;
   /** Campaign.stats reads, batched per request (one Redis round trip). */
   readonly statsLoader: StatsLoader;

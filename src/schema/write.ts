@@ -8,8 +8,8 @@
 // separately: once a write has taken LIVENESS_AFTER_MS, a probe (`SELECT 1`, bounded like every GraphQL
 // read) runs beside it; if the probe fails, the mutation (and every queued one) is UNAVAILABLE at once,
 // and the transaction, should it ever get an answer, is rolled back instead of committed.
-import type { IndexChange } from "../delivery/types.ts";
 import type { Prisma } from "../generated/prisma/client.ts";
+import type { CarriedChange } from "../sync/carried-change.ts";
 import type { PreparedChange } from "../sync/propagation.ts";
 import type { Context } from "./context.ts";
 import { fromDatabaseError, unavailable } from "./errors.ts";
@@ -34,10 +34,10 @@ export interface CommitOptions {
   /** Why, as the caller said (the mutation's `reason` argument, validated). */
   reason?: string | null;
   /**
-   * The whole state the write leaves these campaigns in, when the mutation knows it (or will, while the
-   * transaction runs): carried to the replicas ahead of the commit (Context.prepareChange).
+   * The whole state the write leaves these campaigns and categories in, when the mutation knows it (or
+   * will, while the transaction runs): carried to the replicas ahead of the commit (Context.prepareChange).
    */
-  carries?: Promise<IndexChange["campaigns"]>;
+  carries?: Promise<CarriedChange>;
 }
 
 export async function commitChange<T>(
@@ -54,8 +54,8 @@ export async function commitChange<T>(
   const transaction = ctx.writes.run(() => {
     watchdog.start();
     options.carries?.then(
-      (campaigns) => {
-        if (!abandoned) prepared = ctx.prepareChange?.(campaigns);
+      (change) => {
+        if (!abandoned) prepared = ctx.prepareChange?.(change);
       },
       () => undefined,
     );

@@ -32,7 +32,8 @@ export interface PreparedMessage {
   token: string;
   /** Who sends it: the writing replica (parts, abandoned), or one that acknowledges (built). */
   replica: string;
-  part?: ChangePart;
+  /** Not `part`, its name before categories were carried: a replica that old ignores it (reads the log). */
+  carried?: ChangePart;
   abandoned?: boolean;
   /** `replica` has built the snapshot the change makes, or gave up (a part missing, behind). */
   built?: boolean;

@@ -9,8 +9,9 @@ import type { Logger } from "pino";
 import type { Db } from "../db/client.ts";
 import { type SnapshotOptions, TargetingSnapshot } from "../delivery/snapshot.ts";
 import { TrafficSample } from "../delivery/traffic-sample.ts";
-import type { ApplyKind, IndexChange } from "../delivery/types.ts";
+import type { ApplyKind } from "../delivery/types.ts";
 import { type ChangesSince, loadChangesSince, loadFullIndexData } from "../store/targeting-store.ts";
+import type { CarriedChange } from "./carried-change.ts";
 
 export interface IndexSyncOptions extends SnapshotOptions {
   /** Longest run of index work between two turns of the event loop. */
@@ -40,7 +41,7 @@ const PREPARED_POLL_HOLD_MS = 3_000;
 
 /** A change carried ahead of its commit, and the snapshot built from it (once built, while still useful). */
 interface Prepared {
-  campaigns: IndexChange["campaigns"];
+  change: CarriedChange;
   readonly since: number;
   built: TargetingSnapshot | null;
   expires: NodeJS.Timeout;
@@ -104,10 +105,10 @@ export class IndexSync {
    * will make of the current one: nothing serves it until `commitPrepared` names the token. Resolves
    * once that snapshot is built (or the change was dropped or could not be built).
    */
-  prepare(token: string, campaigns: IndexChange["campaigns"]): Promise<void> {
+  prepare(token: string, change: CarriedChange): Promise<void> {
     if (this.prepared.has(token)) return Promise.resolve();
     const entry: Prepared = {
-      campaigns,
+      change,
       since: performance.now(),
       built: null,
       expires: setTimeout(() => this.abandonPrepared(token), PREPARED_TTL_MS).unref(),
@@ -117,8 +118,7 @@ export class IndexSync {
     const run = this.tail.then(async () => {
       const base = this.snapshot;
       if (!base || this.prepared.get(token) !== entry) return;
-      const change = { version: base.version + 1, campaigns, categories: new Map() };
-      const built = await base.applyInSlices(change, this.options.sliceMs);
+      const built = await base.applyInSlices({ version: base.version + 1, ...change }, this.options.sliceMs);
       if (this.prepared.get(token) === entry) entry.built = built;
     });
     this.tail = run.catch((error: unknown) => this.log.warn({ err: error }, "preparing a carried change failed"));
@@ -151,10 +151,7 @@ export class IndexSync {
       const next =
         entry.built?.version === version
           ? entry.built
-          : await current.applyInSlices(
-              { version, campaigns: entry.campaigns, categories: new Map() },
-              this.options.sliceMs,
-            );
+          : await current.applyInSlices({ version, ...entry.change }, this.options.sliceMs);
       return this.install(next, "carried", started, 0);
     });
     this.tail = run.catch(() => undefined);

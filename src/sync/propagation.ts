@@ -5,10 +5,9 @@
 // timeout or when Postgres cannot be read (then nobody can tell which replicas serve what). The change
 // is committed either way; late replicas converge from the log.
 import { randomUUID } from "node:crypto";
-import type { IndexChange } from "../delivery/types.ts";
 import type { Logger } from "../logger.ts";
 import { type Bus, PREPARED_TOPIC, type PreparedMessage } from "./bus.ts";
-import { splitChange } from "./carried-change.ts";
+import { type CarriedChange, splitChange } from "./carried-change.ts";
 import type { IndexSync } from "./index-sync.ts";
 import { mergeLive, type ReplicaRegistry } from "./replicas.ts";
 import type { ServedVersions } from "./served-versions.ts";
@@ -52,19 +51,19 @@ export function createPropagation({ sync, bus, replicas, served, replicaId, time
   });
 
   /**
-   * Sends what a write is about to leave these campaigns as, in parts, one event-loop turn each, while
-   * its transaction runs; this replica builds the snapshot too, and the others acknowledge theirs.
+   * Sends what a write is about to leave these campaigns and categories as, in parts, one event-loop turn
+   * each, while its transaction runs; this replica builds the snapshot too, and the others acknowledge theirs.
    */
-  function prepare(campaigns: IndexChange["campaigns"]): PreparedChange {
+  function prepare(change: CarriedChange): PreparedChange {
     const token = `${replicaId}:${randomUUID()}`;
     const publish = (message: Omit<PreparedMessage, "token" | "replica">) =>
       bus.publish(PREPARED_TOPIC, { token, replica: replicaId, ...message } satisfies PreparedMessage);
     const waiting = { acknowledged: new Set<string>(), wake: () => {} };
     builds.set(token, waiting);
-    const builtHere = sync.prepare(token, campaigns);
+    const builtHere = sync.prepare(token, change);
     const sent = (async () => {
-      for (const part of splitChange(campaigns)) {
-        publish({ part });
+      for (const part of splitChange(change)) {
+        publish({ carried: part });
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     })();

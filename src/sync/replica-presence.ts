@@ -40,9 +40,9 @@ export async function joinReplicas(
     if (message.abandoned) {
       carried.drop(message.token);
       sync.abandonPrepared(message.token);
-    } else if (message.part) {
-      const campaigns = carried.add(message.token, message.part);
-      if (campaigns === undefined) return;
+    } else if (message.carried) {
+      const change = carried.add(message.token, message.carried);
+      if (change === undefined) return;
       // The writer waits for this before it commits (propagation.ts); a change that cannot be
       // prepared here is acknowledged at once: there is nothing to wait for.
       const acknowledge = () =>
@@ -51,8 +51,8 @@ export async function joinReplicas(
           replica: replicaId,
           built: true,
         } satisfies PreparedMessage);
-      if (campaigns === null) acknowledge();
-      else void sync.prepare(message.token, campaigns).then(acknowledge);
+      if (change === null) acknowledge();
+      else void sync.prepare(message.token, change).then(acknowledge);
     }
   });
   await bus.onChange((message) => {

@@ -34,6 +34,8 @@ const campaign = (id: string): CampaignDef => ({
   exclude: { app: [], country: [], os: [], category: [] },
 });
 
+const campaignsOnly = (def: CampaignDef) => ({ campaigns: new Map([[def.id, def]]), categories: new Map() });
+
 /** A replica's index, loaded from the (empty) catalog. */
 async function loadedSync(): Promise<IndexSync> {
   const sync = new IndexSync(db, log);
@@ -91,24 +93,28 @@ describe("a change carried ahead of its commit", () => {
     const campaigns = new Map<string, CampaignDef | null>(
       [...Array(300).keys()].map((i) => [`c${i}`, campaign(`c${i}`)]),
     );
-    const prepared = propagation.prepare(campaigns);
+    // A category of 5,000 apps travels in several runs; B joins them.
+    const apps = Array.from({ length: 5_000 }, (_, i) => `app${i}`);
+    const categories = new Map([["big", { id: "big", apps }]]);
+    const prepared = propagation.prepare({ campaigns, categories });
     await prepared.built();
     expect(acknowledgements).toEqual(["B"]);
     // And B really built it: its commit installs it at once, without reading the log.
     const served = await b.commitPrepared(prepared.token, b.version + 1);
     expect(served.campaignCount).toBe(300);
+    expect(apps.every((app) => served.categoriesOf(app).includes("big"))).toBe(true);
   });
 
   it("waits for a live replica that has not acknowledged, until the propagation timeout", async () => {
     const { registry, propagation } = await writer(400);
     registry.record("silent", 0); // live on the bus, but never builds anything
-    const prepared = propagation.prepare(new Map([["s1", campaign("s1")]]));
+    const prepared = propagation.prepare(campaignsOnly(campaign("s1")));
     const built = prepared.built();
     expect(await settledWithin(built, 200)).toBe(false);
     expect(await settledWithin(built, 600)).toBe(true);
 
     // Acknowledged by it: done at once.
-    const again = propagation.prepare(new Map([["s2", campaign("s2")]]));
+    const again = propagation.prepare(campaignsOnly(campaign("s2")));
     const builtAgain = again.built();
     expect(await settledWithin(builtAgain, 100)).toBe(false);
     bus.publish(PREPARED_TOPIC, { token: again.token, replica: "silent", built: true });
@@ -124,7 +130,7 @@ describe("a change carried ahead of its commit", () => {
       registry.record("B", 0);
       await redis.stop();
       while (redisBus.connected()) await new Promise((resolve) => setTimeout(resolve, 20));
-      const prepared = propagation.prepare(new Map([["r1", campaign("r1")]]));
+      const prepared = propagation.prepare(campaignsOnly(campaign("r1")));
       await prepared.built();
       expect(redisBus.connected()).toBe(false);
     } finally {

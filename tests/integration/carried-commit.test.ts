@@ -67,7 +67,7 @@ describe("a write that carries its change ahead", () => {
       contextWith(prepared),
       (tx) =>
         tx.$executeRaw`INSERT INTO campaign (id, name, image_url, cta) VALUES ('carried', 'C', 'https://x.example/c.png', 'Go')`,
-      { carries: Promise.resolve(new Map()) },
+      { carries: Promise.resolve({ campaigns: new Map(), categories: new Map() }) },
     );
     expect(seenWhenBuilt).toBe(before);
     expect(committed.version).toBe(before + 1);

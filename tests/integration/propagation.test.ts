@@ -180,7 +180,7 @@ async function appliedCount(replica: ChildServer, kind: "carried" | "delta" | "f
   return Number(line?.[1] ?? 0);
 }
 
-describe("imports carried on the bus", () => {
+describe("imports and category app sets carried on the bus", () => {
   it("B and C apply an import from its announcement, not the log, and answer exactly as a build from Postgres does", async () => {
     const apps = ["car0", "car1", "car2", "car3", "car4"];
     const countries = ["US", "FR", "JP"];
@@ -269,6 +269,35 @@ describe("imports carried on the bus", () => {
         expect(expected.filter((id) => id.startsWith("dual")).length).toBeGreaterThan(40);
         for (const answer of await everywhere(app, "ios", "US")) {
           expect(answer.version).toBe(data.version);
+          expect(answer.cids).toEqual(expected);
+        }
+      }
+    } finally {
+      await db.$disconnect();
+    }
+  });
+
+  it("a category's app set is carried too: B and C apply it from its parts, answering as a build from Postgres does", async () => {
+    await mutate(CREATE, { input: campaign("by-carried", { targeting: { include: { categories: ["carriedcat"] } } }) });
+    const apps = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `cc${from + i}`);
+    const before = await Promise.all([replicas.B, replicas.C].map((r) => appliedCount(r, "carried")));
+    // 6,000 apps travel in several parts; then a set that drops half of them and adds 3,000.
+    for (const set of [apps(0, 6_000), apps(3_000, 9_000)]) {
+      const change = await mutate(UPSERT_CATEGORY, { input: { id: "carriedcat", name: "Carried", apps: set } });
+      expect(change.propagated).toBe(true);
+    }
+    const after = await Promise.all([replicas.B, replicas.C].map((r) => appliedCount(r, "carried")));
+    expect(after).toEqual(before.map((n) => n + 2));
+    const version = await latestVersion();
+    const db = createDb(database.url);
+    try {
+      const data = await loadFullIndexData(db);
+      const fresh = TargetingSnapshot.build(data.version, data.campaigns, data.categories);
+      for (const app of ["cc0", "cc2999", "cc3000", "cc5999", "cc6000", "cc8999", "cc9000"]) {
+        const expected = fresh.match({ app, os: "ios", country: "US" }).campaignIds;
+        expect(expected.includes("by-carried")).toBe(app !== "cc0" && app !== "cc2999" && app !== "cc9000");
+        for (const answer of await everywhere(app, "ios", "US")) {
+          expect(answer.version).toBe(version);
           expect(answer.cids).toEqual(expected);
         }
       }

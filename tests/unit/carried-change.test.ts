@@ -2,7 +2,7 @@
 // Redis carries it), put together again — or not at all, when a part went missing.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { CampaignDef } from "../../src/delivery/types.ts";
+import type { CampaignDef, CategoryDef } from "../../src/delivery/types.ts";
 import { ChangeAssembler, type ChangePart, campaignDefOf, splitChange } from "../../src/sync/carried-change.ts";
 import { campaignArbitrary } from "../helpers/targeting.ts";
 
@@ -10,6 +10,18 @@ const campaignsArbitrary = fc
   .uniqueArray(fc.stringMatching(/^[a-z][a-z0-9]{0,4}$/), { maxLength: 60 })
   .chain((ids) => fc.tuple(...ids.map((id) => fc.option(campaignArbitrary(id), { freq: 4 }))))
   .map((defs) => defs.filter((def): def is CampaignDef => def !== null));
+
+/** Categories of up to a few hundred apps (so small parts split them in runs), some removed (null). */
+const categoriesArbitrary = fc.uniqueArray(fc.stringMatching(/^k[a-z0-9]{0,3}$/), { maxLength: 6 }).chain((ids) =>
+  fc.tuple(
+    ...ids.map((id) =>
+      fc.option(
+        fc.uniqueArray(fc.stringMatching(/^[a-z][a-z0-9.]{0,8}$/), { maxLength: 400 }).map((apps) => ({ id, apps })),
+        { freq: 5 },
+      ),
+    ),
+  ),
+);
 
 const wire = (part: ChangePart) => JSON.parse(JSON.stringify(part)) as ChangePart;
 
@@ -19,20 +31,30 @@ describe("carried changes", () => {
       fc.property(
         campaignsArbitrary,
         fc.uniqueArray(fc.stringMatching(/^x[a-z0-9]{0,3}$/), { maxLength: 10 }),
+        categoriesArbitrary,
         fc.integer({ min: 1, max: 200 }),
-        (defs, removed, partValues) => {
+        (defs, removed, categoryDefs, partValues) => {
           const campaigns = new Map<string, CampaignDef | null>(defs.map((def) => [def.id, def]));
           for (const id of removed) campaigns.set(id, null);
-          const parts = [...splitChange(campaigns, partValues)];
+          const categories = new Map<string, CategoryDef | null>();
+          categoryDefs.forEach((def, i) => {
+            categories.set(def?.id ?? `gone${i}`, def);
+          });
+          const parts = [...splitChange({ campaigns, categories }, partValues)];
           expect(parts.every((part) => part.count === parts.length)).toBe(true);
           const assembler = new ChangeAssembler();
           const results = parts.map((part) => assembler.add("t9", wire(part)));
-          if (campaigns.size === 0) {
+          if (campaigns.size === 0 && categories.size === 0) {
             expect(parts).toEqual([]);
             return;
           }
           expect(results.slice(0, -1).every((result) => result === undefined)).toBe(true);
-          expect(new Map(results.at(-1))).toEqual(campaigns);
+          expect(results.at(-1)).toEqual({ campaigns, categories });
+          // A part holds at most partValues values, unless one campaign alone holds more.
+          for (const part of parts) {
+            const apps = part.categories.reduce((n, c) => n + (c.apps?.length ?? 0), 0);
+            if (part.campaigns.length + part.removed.length === 0) expect(apps).toBeLessThanOrEqual(partValues);
+          }
         },
       ),
     );
@@ -55,18 +77,21 @@ describe("carried changes", () => {
         },
       ]),
     );
-    const parts = [...splitChange(campaigns, 40)];
+    const parts = [...splitChange({ campaigns, categories: new Map() }, 40)];
     expect(parts.length).toBeGreaterThan(2);
     const assembler = new ChangeAssembler();
-    const other = [...splitChange(new Map([["d", null]]), 40)];
+    const other = [...splitChange({ campaigns: new Map([["d", null]]), categories: new Map() }, 40)];
     // Parts of two changes interleaved; the first lost its second part.
     expect(assembler.add("a", wire(parts[0] as ChangePart))).toBeUndefined();
-    expect(assembler.add("b", wire(other[0] as ChangePart))).toEqual(new Map([["d", null]]));
+    expect(assembler.add("b", wire(other[0] as ChangePart))).toEqual({
+      campaigns: new Map([["d", null]]),
+      categories: new Map(),
+    });
     for (const part of parts.slice(2, -1)) expect(assembler.add("a", wire(part))).toBeUndefined();
     expect(assembler.add("a", wire(parts.at(-1) as ChangePart))).toBeNull();
     // Sent again whole, the same token assembles; dropped halfway, it starts over.
     const again = parts.map((part) => assembler.add("a", wire(part))).at(-1);
-    expect(again).toEqual(campaigns);
+    expect(again).toEqual({ campaigns, categories: new Map() });
     for (const part of parts.slice(0, -1)) assembler.add("c", wire(part));
     assembler.drop("c");
     expect(assembler.add("c", wire(parts.at(-1) as ChangePart))).toBeNull();
