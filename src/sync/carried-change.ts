@@ -1,9 +1,8 @@
 // A bulk change that travels ahead of its commit. The replica that writes an import (or a category's
 // app set) knows the whole state it will leave those campaigns (that category) in, so while the
-// transaction runs it sends that state on the bus,
-// in parts, under a token; every replica builds the snapshot it will serve from it (index-sync.ts
-// `prepare`), and serves it only when the commit message names the token with the version it committed
-// as, onto the version just before. Reading a 2,000-campaign import back after the commit took each
+// transaction runs it sends that state on the bus, in parts, under a token; every replica builds the
+// snapshot it will serve from it (index-sync.ts `prepare`), and serves it only when the commit message
+// names the token with the version it committed as, onto the version just before. Reading a 2,000-campaign import back after the commit took each
 // replica 70–220 ms, all at once; applying the carried change after the commit still took 60–200 ms.
 // Anything else — a part missing, a replica behind or ahead, a transaction that failed — never serves
 // what was carried: the change log stays the truth.
