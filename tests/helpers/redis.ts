@@ -177,3 +177,61 @@ export async function startPrivateRedisCluster(): Promise<PrivateRedisCluster> {
   }
   return { url: `redis://127.0.0.1:${ports[0]}`, stop };
 }
+
+/** One command Redis ran, as MONITOR reports it: who sent it ("lua" for a script) and its arguments. */
+export interface MonitoredCommand {
+  source: string;
+  args: string[];
+}
+
+export interface RedisMonitor {
+  readonly commands: MonitoredCommand[];
+  close(): void;
+}
+
+/**
+ * MONITOR over a plain socket. ioredis's monitor mode fails now and then with "Command queue state
+ * error" when a monitored line arrives with MONITOR's own +OK; here every line after +OK is a command.
+ * Resolves once Redis has answered +OK (commands from then on are reported).
+ */
+export function monitorRedis(url: string): Promise<RedisMonitor> {
+  const { hostname, port } = new URL(url);
+  const socket = net.connect(Number(port), hostname);
+  const commands: MonitoredCommand[] = [];
+  let buffered = "";
+  return new Promise((resolve, reject) => {
+    let started = false;
+    socket.once("error", reject);
+    socket.on("connect", () => socket.write("MONITOR\r\n"));
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => {
+      buffered += chunk;
+      let end = buffered.indexOf("\r\n");
+      while (end !== -1) {
+        const line = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        end = buffered.indexOf("\r\n");
+        if (!started) {
+          if (line !== "+OK") return reject(new Error(`MONITOR answered ${line}`));
+          started = true;
+          resolve({ commands, close: () => socket.destroy() });
+          continue;
+        }
+        const parsed = parseMonitorLine(line);
+        if (parsed) commands.push(parsed);
+      }
+    });
+  });
+}
+
+/** `+1700000000.123456 [0 127.0.0.1:5555] "get" "key"` → source and unescaped arguments. */
+function parseMonitorLine(line: string): MonitoredCommand | undefined {
+  const head = /^\+\d+\.\d+ \[\d+ ([^\]]+)\] /.exec(line);
+  if (!head) return undefined;
+  const args = [...line.slice(head[0].length).matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) =>
+    (m[1] as string).replace(/\\x([0-9a-f]{2})|\\(.)/g, (_, hex: string | undefined, char: string) =>
+      hex ? String.fromCharCode(Number.parseInt(hex, 16)) : ({ n: "\n", r: "\r", t: "\t" }[char] ?? char),
+    ),
+  );
+  return { source: head[1] as string, args };
+}

@@ -4,7 +4,14 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { ADMIN_TOKEN, deliver, graphqlClient, type Loose } from "../helpers/graphql.ts";
-import { type PrivateRedis, SHARED_REDIS_URL, startPrivateRedis, uniquePrefix } from "../helpers/redis.ts";
+import {
+  monitorRedis,
+  type PrivateRedis,
+  type RedisMonitor,
+  SHARED_REDIS_URL,
+  startPrivateRedis,
+  uniquePrefix,
+} from "../helpers/redis.ts";
 import { type RunningServer, startReplicas, startServer, waitUntil } from "../helpers/server.ts";
 
 const IMPORT = `mutation($campaigns: [CreateCampaignInput!]!) { importCampaigns(campaigns: $campaigns) { version propagated } }`;
@@ -89,7 +96,7 @@ describe("Campaign.stats batching (private Redis)", () => {
   let database: TestDatabase;
   let redis: PrivateRedis;
   let server: RunningServer;
-  let monitor: Redis | undefined;
+  let monitor: RedisMonitor | undefined;
 
   beforeAll(async () => {
     [database, redis] = await Promise.all([createTestDatabase(), startPrivateRedis()]);
@@ -99,7 +106,7 @@ describe("Campaign.stats batching (private Redis)", () => {
   });
 
   afterAll(async () => {
-    monitor?.disconnect();
+    monitor?.close();
     await server?.stop();
     await redis?.stop();
     await database?.drop();
@@ -107,27 +114,26 @@ describe("Campaign.stats batching (private Redis)", () => {
 
   /** Every command a client (not a script) sent that touches a stats bucket, while `work` runs. */
   async function statsCommands(work: () => Promise<void>): Promise<string[][]> {
-    const seen: string[][] = [];
-    // lazyConnect: .monitor() opens its own connection; this client never connects.
-    monitor = await new Redis(redis.url, { lazyConnect: true }).monitor();
-    monitor.on("monitor", (_time: string, args: string[], source: string) => {
-      if (source !== "lua" && args.some((a) => a.includes("{stats}"))) seen.push(args);
-    });
-    // MONITOR only streams what runs after it is set up: a marker command proves it is live.
+    const watching = await monitorRedis(redis.url);
+    monitor = watching;
+    const statsArgs = (from: number) =>
+      watching.commands
+        .slice(from)
+        .filter((command) => command.source !== "lua" && command.args.some((a) => a.includes("{stats}")))
+        .map((command) => command.args);
+    // A marker command before and after `work`: what MONITOR reports between them is what `work` sent.
     const marker = `{stats}:marker:${Math.random()}`;
     const probe = new Redis(redis.url);
-    await waitUntil(async () => {
-      await probe.get(marker);
-      return seen.some((args) => args.includes(marker));
-    }, 5_000);
-    seen.length = 0;
+    await probe.get(marker);
+    await waitUntil(() => statsArgs(0).some((args) => args.includes(marker)), 5_000);
+    const start = watching.commands.length;
     await work();
     await probe.get(`${marker}:end`);
-    await waitUntil(() => seen.some((args) => args.includes(`${marker}:end`)), 5_000);
+    await waitUntil(() => statsArgs(start).some((args) => args.includes(`${marker}:end`)), 5_000);
     probe.disconnect();
-    monitor.disconnect();
+    watching.close();
     monitor = undefined;
-    return seen.filter((args) => !args.some((a) => a.startsWith(marker)));
+    return statsArgs(start).filter((args) => !args.some((a) => a.startsWith(marker)));
   }
 
   it("loads the stats of 100 campaigns with ONE Redis command", async () => {
