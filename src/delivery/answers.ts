@@ -4,8 +4,8 @@
 // and its body is joined from the campaigns' pre-serialised fragments when it is written: a few
 // hundred bytes, cheaper to join than to keep (a cached device then costs ~300 bytes, not ~1.5 KB;
 // interning these too gained no throughput, and device entries were lost whenever the table evicted
-// their sets: README, Benchmarks). A large answer (hundreds of ads, tens of KB) is interned: a set of matching
-// campaigns asked again gets one, encoded once and shared by every device that gets it, so a
+// their sets: README, Benchmarks). A large answer (hundreds of ads, tens of KB) is interned: a set of
+// matching campaigns asked again gets one, encoded once and shared by every device that gets it, so a
 // response's cost does not grow with its size (while the table's budget holds it: sets beyond it are
 // kept by how often they are asked, clock-cache.ts). Either way the stats counter counts a kept
 // answer once per response (a tally on the answer), not once per ad; an answer nothing keeps

@@ -180,6 +180,34 @@ async function appliedCount(replica: ChildServer, kind: "carried" | "delta" | "f
   return Number(line?.[1] ?? 0);
 }
 
+/** How many changes B and C each applied as carried ahead of their commit. */
+const carriedOnBAndC = () => Promise.all([replicas.B, replicas.C].map((r) => appliedCount(r, "carried")));
+
+/**
+ * Every replica answers each device exactly as a snapshot built now from Postgres does, at its version;
+ * `check` asserts what that expected answer holds, so the comparison cannot pass on empty answers.
+ */
+async function expectEverywhereAsBuiltFromPostgres(
+  devices: [string, string, string][],
+  check: (expected: readonly string[], app: string) => void,
+): Promise<void> {
+  const db = createDb(database.url);
+  try {
+    const data = await loadFullIndexData(db);
+    const fresh = TargetingSnapshot.build(data.version, data.campaigns, data.categories);
+    for (const [app, os, country] of devices) {
+      const expected = fresh.match({ app, os, country }).campaignIds;
+      check(expected, app);
+      for (const answer of await everywhere(app, os, country)) {
+        expect(answer.version).toBe(data.version);
+        expect(answer.cids).toEqual(expected);
+      }
+    }
+  } finally {
+    await db.$disconnect();
+  }
+}
+
 describe("imports and category app sets carried on the bus", () => {
   it("B and C apply an import from its announcement, not the log, and answer exactly as a build from Postgres does", async () => {
     const apps = ["car0", "car1", "car2", "car3", "car4"];
@@ -198,35 +226,21 @@ describe("imports and category app sets carried on the bus", () => {
           exclude: { os: i % 5 === 0 ? ["android"] : [] },
         },
       });
-    const before = await Promise.all([replicas.B, replicas.C].map((r) => appliedCount(r, "carried")));
+    const before = await carriedOnBAndC();
     // A new batch, then the same ids again with other targeting (rules replaced, some campaigns paused).
     for (const round of [0, 1]) {
       const change = await mutate(IMPORT, { campaigns: Array.from({ length: 120 }, (_, i) => item(i, round)) });
       expect(change.propagated).toBe(true);
     }
-    const after = await Promise.all([replicas.B, replicas.C].map((r) => appliedCount(r, "carried")));
+    const after = await carriedOnBAndC();
     expect(after).toEqual(before.map((n) => n + 2));
 
-    const version = await latestVersion();
-    const db = createDb(database.url);
-    try {
-      const data = await loadFullIndexData(db);
-      const fresh = TargetingSnapshot.build(data.version, data.campaigns, data.categories);
-      for (const app of apps) {
-        for (const os of ["ios", "android"]) {
-          for (const country of countries) {
-            const expected = fresh.match({ app, os, country }).campaignIds;
-            expect(expected.some((id) => id.startsWith("carried"))).toBe(true);
-            for (const answer of await everywhere(app, os, country)) {
-              expect(answer.version).toBe(version);
-              expect(answer.cids).toEqual(expected);
-            }
-          }
-        }
-      }
-    } finally {
-      await db.$disconnect();
-    }
+    const devices = apps.flatMap((app) =>
+      ["ios", "android"].flatMap((os) => countries.map((country): [string, string, string] => [app, os, country])),
+    );
+    await expectEverywhereAsBuiltFromPostgres(devices, (expected) =>
+      expect(expected.some((id) => id.startsWith("carried"))).toBe(true),
+    );
   });
 
   it("two imports through two replicas at once: both carried everywhere, answering as a build from Postgres does", async () => {
@@ -250,60 +264,39 @@ describe("imports and category app sets carried on the bus", () => {
       CREATE TRIGGER slow_dual AFTER INSERT ON targeting_rule REFERENCING NEW TABLE AS new_rows
         FOR EACH STATEMENT EXECUTE FUNCTION slow_dual();`);
     try {
-      const before = await Promise.all([replicas.B, replicas.C].map((r) => appliedCount(r, "carried")));
+      const before = await carriedOnBAndC();
       const first = mutate(IMPORT, { campaigns: batch("duala", 0) }, replicas.A);
       await new Promise((r) => setTimeout(r, 300));
       const second = await mutate(IMPORT, { campaigns: batch("dualb", 1) }, replicas.B);
       expect(second).toEqual({ version: (await first).version + 1, propagated: true, count: 80 });
-      const after = await Promise.all([replicas.B, replicas.C].map((r) => appliedCount(r, "carried")));
+      const after = await carriedOnBAndC();
       expect(after).toEqual(before.map((n) => n + 2));
     } finally {
       await database.sql("DROP TRIGGER slow_dual ON targeting_rule; DROP FUNCTION slow_dual()");
     }
-    const db = createDb(database.url);
-    try {
-      const data = await loadFullIndexData(db);
-      const fresh = TargetingSnapshot.build(data.version, data.campaigns, data.categories);
-      for (const app of apps) {
-        const expected = fresh.match({ app, os: "ios", country: "US" }).campaignIds;
-        expect(expected.filter((id) => id.startsWith("dual")).length).toBeGreaterThan(40);
-        for (const answer of await everywhere(app, "ios", "US")) {
-          expect(answer.version).toBe(data.version);
-          expect(answer.cids).toEqual(expected);
-        }
-      }
-    } finally {
-      await db.$disconnect();
-    }
+    await expectEverywhereAsBuiltFromPostgres(
+      apps.map((app) => [app, "ios", "US"]),
+      (expected) => expect(expected.filter((id) => id.startsWith("dual")).length).toBeGreaterThan(40),
+    );
   });
 
   it("a category's app set is carried too: B and C apply it from its parts, answering as a build from Postgres does", async () => {
     await mutate(CREATE, { input: campaign("by-carried", { targeting: { include: { categories: ["carriedcat"] } } }) });
     const apps = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `cc${from + i}`);
-    const before = await Promise.all([replicas.B, replicas.C].map((r) => appliedCount(r, "carried")));
+    const before = await carriedOnBAndC();
     // 6,000 apps travel in several parts; then a set that drops half of them and adds 3,000.
     for (const set of [apps(0, 6_000), apps(3_000, 9_000)]) {
       const change = await mutate(UPSERT_CATEGORY, { input: { id: "carriedcat", name: "Carried", apps: set } });
       expect(change.propagated).toBe(true);
     }
-    const after = await Promise.all([replicas.B, replicas.C].map((r) => appliedCount(r, "carried")));
+    const after = await carriedOnBAndC();
     expect(after).toEqual(before.map((n) => n + 2));
-    const version = await latestVersion();
-    const db = createDb(database.url);
-    try {
-      const data = await loadFullIndexData(db);
-      const fresh = TargetingSnapshot.build(data.version, data.campaigns, data.categories);
-      for (const app of ["cc0", "cc2999", "cc3000", "cc5999", "cc6000", "cc8999", "cc9000"]) {
-        const expected = fresh.match({ app, os: "ios", country: "US" }).campaignIds;
-        expect(expected.includes("by-carried")).toBe(app !== "cc0" && app !== "cc2999" && app !== "cc9000");
-        for (const answer of await everywhere(app, "ios", "US")) {
-          expect(answer.version).toBe(version);
-          expect(answer.cids).toEqual(expected);
-        }
-      }
-    } finally {
-      await db.$disconnect();
-    }
+    const devices = ["cc0", "cc2999", "cc3000", "cc5999", "cc6000", "cc8999", "cc9000"].map(
+      (app): [string, string, string] => [app, "ios", "US"],
+    );
+    await expectEverywhereAsBuiltFromPostgres(devices, (expected, app) =>
+      expect(expected.includes("by-carried")).toBe(app !== "cc0" && app !== "cc2999" && app !== "cc9000"),
+    );
   });
 
   it("an import whose transaction fails after its parts went out is served nowhere; its version number serves the next write", async () => {
