@@ -55,8 +55,14 @@ async function httpBench(label: string, catalog: SeedData, bodies: string[]): Pr
     }
     sizes.sort((a, b) => a - b);
     const medianBytes = sizes[Math.floor(sizes.length / 2)] ?? 0;
-    const baseline = await spawnServer("bench/baseline-server.ts", { BODY_BYTES: String(medianBytes) });
-    children.push(baseline);
+    // Two bare processes: one process of the same code differs from another by up to ~1.3x on this
+    // machine (where its heap and code landed), so Bullseye is compared with their mean, and the two
+    // compared with each other show the run's noise floor.
+    const baselines = [
+      await spawnServer("bench/baseline-server.ts", { BODY_BYTES: String(medianBytes) }),
+      await spawnServer("bench/baseline-server.ts", { BODY_BYTES: String(medianBytes) }),
+    ] as const;
+    children.push(...baselines);
     console.log(
       `request mix: ${fmt(bodies.length)} distinct bodies; ${fmt(ads / 300, 1)} ads per request; median response ${fmt(medianBytes)} bytes (204 = 0)`,
     );
@@ -69,11 +75,10 @@ async function httpBench(label: string, catalog: SeedData, bodies: string[]): Pr
     const first = await load(bullseye.url, bodies, 5);
     const rate = (first.requests ?? 0) / 5;
     if (rate > 0) await load(bullseye.url, bodies, Math.min(60, Math.ceil((2.2 * bodies.length) / rate) + 1));
-    await load(baseline.url, bodies, 2);
-    // A round measures both servers back to back, first one then the other, alternating: a drift of the
-    // machine's speed across a round (other tenants) then favours neither side over the run. Beside
-    // throughput, each server's CPU time per request (/proc): it does not depend on how the 2 cores
-    // were shared with wrk and other tenants, so its ratio is the steadier of the two.
+    for (const baseline of baselines) await load(baseline.url, bodies, 2);
+    // A round measures the three servers back to back. Beside throughput, each server's CPU time per
+    // request (/proc): it does not depend on how the 2 cores were shared with wrk and other tenants, so
+    // its ratio is the steadier of the two.
     const ratios: number[] = [];
     const cpuRatios: number[] = [];
     const measure = async (child: Child) => {
@@ -81,22 +86,32 @@ async function httpBench(label: string, catalog: SeedData, bodies: string[]): Pr
       const result = await load(child.url, bodies);
       return { ...result, cpuPerRequest: (cpuMicros(child) - cpuBefore) / (result.requests ?? Number.NaN) };
     };
+    const floors: number[] = [];
     for (let round = 0; round < Number(args.rounds); round++) {
-      const baseFirst = round % 2 === 0;
-      const earlier = await measure(baseFirst ? baseline : bullseye);
-      const later = await measure(baseFirst ? bullseye : baseline);
-      const [base, ours] = baseFirst ? [earlier, later] : [later, earlier];
-      ratios.push(ours.rps / base.rps);
-      cpuRatios.push(base.cpuPerRequest / ours.cpuPerRequest);
+      // Each round measures the three in a rotated order, so a drift across a round favours none.
+      const order = [baselines[0], bullseye, baselines[1]];
+      const turn = round % order.length;
+      const measured = new Map<Child, Awaited<ReturnType<typeof measure>>>();
+      for (const child of [...order.slice(turn), ...order.slice(0, turn)]) measured.set(child, await measure(child));
+      const [a, b] = baselines.map((child) => measured.get(child)!);
+      const ours = measured.get(bullseye)!;
+      const baseRps = (a!.rps + b!.rps) / 2;
+      const baseCpu = (a!.cpuPerRequest + b!.cpuPerRequest) / 2;
+      ratios.push(ours.rps / baseRps);
+      cpuRatios.push(baseCpu / ours.cpuPerRequest);
+      floors.push(Math.min(a!.rps, b!.rps) / Math.max(a!.rps, b!.rps));
+      const bare = (r: typeof ours) =>
+        `${fmt(r.rps)} req/s p50 ${r.p50} p99 ${r.p99} max ${r.max} ms cpu ${fmt(r.cpuPerRequest, 1)} µs/req`;
       console.log(
-        `round ${round + 1}: baseline ${fmt(base.rps)} req/s p50 ${base.p50} p99 ${base.p99} max ${base.max} ms cpu ${fmt(base.cpuPerRequest, 1)} µs/req | ` +
-          `bullseye ${fmt(ours.rps)} req/s p50 ${ours.p50} p99 ${ours.p99} max ${ours.max} ms cpu ${fmt(ours.cpuPerRequest, 1)} µs/req errors ${ours.errors} | ratio ${fmt(ours.rps / base.rps, 3)}`,
+        `round ${round + 1}: bare ${bare(a!)} / ${bare(b!)} | bullseye ${bare(ours)} errors ${ours.errors} | ` +
+          `ratio ${fmt(ours.rps / baseRps, 3)} (bare vs bare ${fmt(floors.at(-1)!, 3)})`,
       );
     }
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
     console.log(
-      `${label}: throughput / bare node:http, median of ${ratios.length} rounds ${fmt(median(ratios), 3)}, best ${fmt(Math.max(...ratios), 3)} (target >= 0.9); ` +
-        `CPU per request, bare node:http / bullseye: median ${fmt(median(cpuRatios), 3)}; bullseye RSS ${fmt(rssMb(bullseye))} MB`,
+      `${label}: throughput / bare node:http (mean of two processes), median of ${ratios.length} rounds ${fmt(median(ratios), 3)}, best ${fmt(Math.max(...ratios), 3)} (target >= 0.9); ` +
+        `CPU per request, bare node:http / bullseye: median ${fmt(median(cpuRatios), 3)}; ` +
+        `noise floor (slower / faster bare process) median ${fmt(median(floors), 3)}, worst ${fmt(Math.min(...floors), 3)}; bullseye RSS ${fmt(rssMb(bullseye))} MB`,
     );
   } finally {
     await Promise.all(children.map((child) => child.stop()));
