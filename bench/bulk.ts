@@ -51,6 +51,7 @@ const APPS = Number(args.apps);
 
 const IMPORT = `mutation($campaigns: [CreateCampaignInput!]!) { importCampaigns(campaigns: $campaigns) { version propagated count } }`;
 const UPSERT_CATEGORY = `mutation($input: CategoryInput!) { upsertCategory(input: $input) { version propagated } }`;
+const DELETE_CATEGORY = `mutation($id: ID!) { deleteCategory(id: $id) { version propagated } }`;
 
 type Change = { version: number; propagated?: boolean };
 
@@ -212,6 +213,13 @@ async function main(): Promise<void> {
     );
     await phase(`pausing the ${fmt(bulk.campaigns.length)} (one import)`, () =>
       gql<Change>(a.url, IMPORT, { campaigns: importInput(bulk, "bulk", "PAUSED") }),
+    );
+    // Deleting a category rewrites every campaign that names it (its rules go, its revision moves).
+    const { rows: naming } = await sql.query<{ n: number }>(
+      `SELECT count(DISTINCT "campaign_id")::int AS n FROM "targeting_rule" WHERE "dimension" = 'CATEGORY' AND "value" = 'cat5'`,
+    );
+    await phase(`deleteCategory cat5 (${fmt(naming[0]?.n ?? 0)} campaigns name it)`, () =>
+      gql<Change>(a.url, DELETE_CATEGORY, { id: "cat5" }),
     );
     await phase(`deleting the ${fmt(bulk.campaigns.length)} in SQL (out of band)`, async () => {
       await sql.query(`DELETE FROM "campaign" WHERE "id" LIKE 'bulk-%'`);

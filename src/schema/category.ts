@@ -1,7 +1,7 @@
 // Category: app sets that rules can target. Category.campaigns comes from a request-scoped DataLoader
 // (rules name categories by value; there is no Prisma relation to plan).
-import { replaceCategoryApps } from "../store/category-writes.ts";
-import { carriedCategory } from "../sync/carried-change.ts";
+import { deleteCategoryAndRules, replaceCategoryApps } from "../store/category-writes.ts";
+import { type CarriedChange, carriedCategory, carriedCategoryDeletion } from "../sync/carried-change.ts";
 import { builder } from "./builder.ts";
 import { conflict, isUniqueViolation, notFound } from "./errors.ts";
 import { slicedArgument } from "./sliced-variables.ts";
@@ -113,21 +113,35 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const id = validateId(args.id);
       const reason = validateReason(args.reason);
+      // The campaigns it rewrites are known once the transaction has locked them: carried from there.
+      const carried = settleable<CarriedChange>();
       const committed = await commitChange(
         ctx,
         async (tx) => {
-          // Campaign rows first: every writer locks campaigns before anything else, so no lock cycles.
-          await tx.campaign.updateMany({
-            where: { rules: { some: { dimension: "CATEGORY", value: id } } },
-            data: { revision: { increment: 1 } },
-          });
-          await tx.targetingRule.deleteMany({ where: { dimension: "CATEGORY", value: id } });
-          const { count } = await tx.category.deleteMany({ where: { id } });
-          if (count === 0) throw notFound(`category ${id} does not exist`);
+          try {
+            const rewritten = await deleteCategoryAndRules(tx, id);
+            if (rewritten === null) throw notFound(`category ${id} does not exist`);
+            carried.resolve(carriedCategoryDeletion(id, rewritten));
+          } catch (error) {
+            carried.reject(error);
+            throw error;
+          }
         },
-        { reason },
+        { reason, carries: carried.promise },
       );
       return { ...committed, categoryId: null };
     },
   }),
 }));
+
+/** A promise and its settlers (Node 20 has no Promise.withResolvers). A rejection nobody awaits is no crash. */
+function settleable<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}

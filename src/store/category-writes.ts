@@ -2,9 +2,10 @@
 // campaign-writes.ts for why statements stay small).
 import { runInSlices, type Steps } from "../delivery/steps.ts";
 import { Prisma } from "../generated/prisma/client.ts";
-import { chunks, idIn } from "./campaign-writes.ts";
+import { type CampaignRow, chunks, idIn } from "./campaign-writes.ts";
 
 const APPS_PER_STATEMENT = 1_000;
+const CAMPAIGNS_PER_READ = 1_000;
 const STORED_APPS_PAGE = 5_000;
 
 /**
@@ -87,4 +88,44 @@ export async function insertCategories(
       INSERT INTO category (id, name) SELECT "id", "name" FROM json_to_recordset(${rows}::json) AS x("id" text, "name" text)`;
   }
   for (const { id, apps } of categories) await insertApps(tx, id, apps);
+}
+
+/**
+ * Deletes the category and every targeting rule naming it; the campaigns that named it get a new
+ * revision. Returns those campaigns as the transaction leaves them (their row locks are held, so this is
+ * what commits), or null when there is no such category.
+ */
+export async function deleteCategoryAndRules(tx: Prisma.TransactionClient, id: string): Promise<CampaignRow[] | null> {
+  // Campaign rows first: every writer locks campaigns before anything else, so no lock cycles.
+  const naming = await tx.campaign.updateManyAndReturn({
+    where: { rules: { some: { dimension: "CATEGORY", value: id } } },
+    data: { revision: { increment: 1 } },
+    select: { id: true },
+  });
+  await tx.targetingRule.deleteMany({ where: { dimension: "CATEGORY", value: id } });
+  const { count } = await tx.category.deleteMany({ where: { id } });
+  if (count === 0) return null;
+  const rows: CampaignRow[] = [];
+  for (const part of chunks(
+    naming.map((c) => c.id),
+    CAMPAIGNS_PER_READ,
+  )) {
+    rows.push(
+      ...(await tx.campaign.findMany({
+        where: { id: { in: part } },
+        select: {
+          id: true,
+          name: true,
+          imageUrl: true,
+          cta: true,
+          status: true,
+          priority: true,
+          startsAt: true,
+          endsAt: true,
+          rules: { select: { dimension: true, mode: true, value: true } },
+        },
+      })),
+    );
+  }
+  return rows;
 }

@@ -75,6 +75,14 @@ export function carriedCategory(category: CategoryDef): CarriedChange {
   return { campaigns: new Map(), categories: new Map([[category.id, category]]) };
 }
 
+/** A category deleted, and the campaigns that named it as the deletion leaves them (their rules gone). */
+export function carriedCategoryDeletion(id: string, rewritten: readonly CampaignRow[]): CarriedChange {
+  return {
+    campaigns: new Map(rewritten.map((row) => [row.id, campaignDefOf(row)])),
+    categories: new Map([[id, null]]),
+  };
+}
+
 /**
  * `change` in parts of at most PART_VALUES values (a larger campaign alone; a larger category in runs).
  * Each part is made when it is asked for, so a publisher that sends one per event-loop turn never copies

@@ -299,6 +299,36 @@ describe("imports and category app sets carried on the bus", () => {
     );
   });
 
+  it("deleting a category is carried too: its rules leave the campaigns naming it on B and C at the commit", async () => {
+    const change = await mutate(UPSERT_CATEGORY, { input: { id: "gonecat", name: "Gone", apps: ["gc0", "gc1"] } });
+    expect(change.propagated).toBe(true);
+    await mutate(IMPORT, {
+      campaigns: [
+        campaign("gone-in", { targeting: { include: { categories: ["gonecat"], countries: ["FR"] } } }),
+        campaign("gone-out", {
+          targeting: { include: { apps: ["gc1", "gc2"] }, exclude: { categories: ["gonecat"] } },
+        }),
+      ],
+    });
+    const before = await carriedOnBAndC();
+    const deleted = await mutate(DELETE_CATEGORY, { id: "gonecat" });
+    expect(deleted.propagated).toBe(true);
+    expect(await carriedOnBAndC()).toEqual(before.map((n) => n + 1));
+    const devices: [string, string, string][] = [
+      ["gc0", "ios", "FR"],
+      ["gc1", "ios", "US"],
+      ["gc2", "ios", "FR"],
+      ["elsewhere", "ios", "FR"],
+    ];
+    // gone-in keeps only its country; gone-out is no longer excluded for gc1.
+    await expectEverywhereAsBuiltFromPostgres(devices, (expected, app) => {
+      expect(expected.includes("gone-in")).toBe(app !== "gc1");
+      expect(expected.includes("gone-out")).toBe(app === "gc1" || app === "gc2");
+    });
+    const missing = await gqlA()(DELETE_CATEGORY, { id: "gonecat" });
+    expect(missing.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+  });
+
   it("an import whose transaction fails after its parts went out is served nowhere; its version number serves the next write", async () => {
     // The rules of `doomed*` campaigns fail their statement after a pause: by then every replica holds
     // the carried change and has built a snapshot from it.
