@@ -1,5 +1,6 @@
 // Category: app sets that rules can target. Category.campaigns comes from a request-scoped DataLoader
 // (rules name categories by value; there is no Prisma relation to plan).
+import { runInSlices } from "../delivery/steps.ts";
 import { deleteCategoryAndRules, replaceCategoryApps } from "../store/category-writes.ts";
 import { type CarriedChange, carriedCategory, carriedCategoryDeletion } from "../sync/carried-change.ts";
 import { builder } from "./builder.ts";
@@ -121,7 +122,7 @@ builder.mutationFields((t) => ({
           try {
             const rewritten = await deleteCategoryAndRules(tx, id);
             if (rewritten === null) throw notFound(`category ${id} does not exist`);
-            carried.resolve(carriedCategoryDeletion(id, rewritten));
+            carried.resolve(await runInSlices(carriedCategoryDeletion(id, rewritten)));
           } catch (error) {
             carried.reject(error);
             throw error;

@@ -76,11 +76,9 @@ export function carriedCategory(category: CategoryDef): CarriedChange {
 }
 
 /** A category deleted, and the campaigns that named it as the deletion leaves them (their rules gone). */
-export function carriedCategoryDeletion(id: string, rewritten: readonly CampaignRow[]): CarriedChange {
-  return {
-    campaigns: new Map(rewritten.map((row) => [row.id, campaignDefOf(row)])),
-    categories: new Map([[id, null]]),
-  };
+export function* carriedCategoryDeletion(id: string, rewritten: readonly CampaignRow[]): Steps<CarriedChange> {
+  const { campaigns } = yield* carriedState(rewritten);
+  return { campaigns, categories: new Map([[id, null]]) };
 }
 
 /**
