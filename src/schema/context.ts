@@ -49,8 +49,8 @@ export interface GraphQLDeps {
   afterCommit(version: number, prepared?: PreparedChange): Promise<boolean>;
   /**
    * Carries to every replica, while a write's transaction runs, the whole state it will leave these
-   * campaigns or categories in (imports, category app sets), so that they serve it at once when it
-   * commits. Absent: nothing is carried.
+   * campaigns or categories in (imports, category app sets, category deletions), so that they serve it
+   * at once when it commits. Absent: nothing is carried.
    */
   prepareChange?(change: CarriedChange): PreparedChange;
   /** Delivery stats (Campaign.stats); absent → an empty in-process store. */

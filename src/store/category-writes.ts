@@ -105,11 +105,9 @@ export async function deleteCategoryAndRules(tx: Prisma.TransactionClient, id: s
   await tx.targetingRule.deleteMany({ where: { dimension: "CATEGORY", value: id } });
   const { count } = await tx.category.deleteMany({ where: { id } });
   if (count === 0) return null;
+  const ids = naming.map((campaign) => campaign.id);
   const rows: CampaignRow[] = [];
-  for (const part of chunks(
-    naming.map((c) => c.id),
-    CAMPAIGNS_PER_READ,
-  )) {
+  for (const part of chunks(ids, CAMPAIGNS_PER_READ)) {
     rows.push(
       ...(await tx.campaign.findMany({
         where: { id: { in: part } },

@@ -1,11 +1,13 @@
-// A bulk change that travels ahead of its commit. The replica that writes an import (or a category's
-// app set) knows the whole state it will leave those campaigns (that category) in, so while the
+// A bulk change that travels ahead of its commit. The replica that writes an import, a category's app
+// set or a category's deletion knows the whole state it will leave those campaigns and that category
+// in (a deletion once its transaction has locked the campaigns naming the category), so while the
 // transaction runs it sends that state on the bus, in parts, under a token; every replica builds the
 // snapshot it will serve from it (index-sync.ts `prepare`), and serves it only when the commit message
-// names the token with the version it committed as, onto the version just before. Reading a 2,000-campaign import back after the commit took each
-// replica 70–220 ms, all at once; applying the carried change after the commit still took 60–200 ms.
-// Anything else — a part missing, a replica behind or ahead, a transaction that failed — never serves
-// what was carried: the change log stays the truth.
+// names the token with the version it committed as, onto the version just before. Reading a
+// 2,000-campaign import back after the commit took each replica 70–220 ms, all at once; applying the
+// carried change after the commit still took 60–200 ms. Anything else — a part missing, a replica
+// behind or ahead, a transaction that failed — never serves what was carried: the change log stays
+// the truth.
 
 import type { Steps } from "../delivery/steps.ts";
 import type { CampaignDef, CategoryDef, DimensionValues, IndexChange } from "../delivery/types.ts";
