@@ -83,6 +83,9 @@ describe("Redis unreachable at start", () => {
         REDIS_URL: redis.url,
         REDIS_PREFIX: PREFIX,
         REPLICA_ID: "late",
+        // The early replica's log poll is a minute away, so `propagated: true` within 5 s still means
+        // the change reached it through Redis; the 1 s default is a budget a loaded CI machine can miss.
+        PROPAGATION_TIMEOUT_MS: "5000",
       },
     });
     others.push(late);
