@@ -11,6 +11,7 @@ import { findMatches, type Matches, newMatches } from "./matcher.ts";
 import { DEFAULT_SLICE_MS, drain, runInSlices, type Steps } from "./steps.ts";
 import type { CampaignDef, CategoryDef, DeviceRequest, IndexChange } from "./types.ts";
 
+/** ANSWER_CACHE_MB's default, also written in config.ts (tests/unit/answer-cache.test.ts keeps them equal). */
 export const DEFAULT_ANSWER_CACHE_BYTES = 40 * 1024 * 1024;
 
 export interface SnapshotOptions {

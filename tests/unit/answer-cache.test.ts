@@ -5,7 +5,8 @@ import { memoryUsage } from "node:process";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
-import { TargetingSnapshot } from "../../src/delivery/snapshot.ts";
+import { loadConfig } from "../../src/config.ts";
+import { DEFAULT_ANSWER_CACHE_BYTES, TargetingSnapshot } from "../../src/delivery/snapshot.ts";
 import type { CampaignDef } from "../../src/delivery/types.ts";
 import { DeliveryCounter } from "../../src/stats/counter.ts";
 
@@ -41,6 +42,13 @@ function askInCycles(snapshot: TargetingSnapshot, devices: number, cycles: numbe
   }
   return hitsPerCycle;
 }
+
+// config.ts and delivery/ may not import each other (docs/ARCHITECTURE.md), so the default is written in both.
+describe("default budget", () => {
+  it("is the same for a replica (ANSWER_CACHE_MB unset) and for a snapshot built without options", () => {
+    expect(loadConfig({}).ANSWER_CACHE_MB * 1024 * 1024).toBe(DEFAULT_ANSWER_CACHE_BYTES);
+  });
+});
 
 describe("device cache admission", () => {
   const budget = 400_000; // the device cache gets 3/4 of it
