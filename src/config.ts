@@ -53,8 +53,10 @@ const envSchema = z.object({
     blankAsUnset,
     z.coerce.number().int().min(100).max(86_400_000).default(300_000),
   ),
-  /** Byte budget (MiB) of the delivery answer cache: interned answers plus remembered devices. */
-  // The default is also delivery/snapshot.ts's DEFAULT_ANSWER_CACHE_BYTES (a test keeps them equal).
+  /**
+   * Byte budget (MiB) of the delivery answer cache: interned answers plus remembered devices. The
+   * default is also delivery/snapshot.ts's DEFAULT_ANSWER_CACHE_BYTES (a test keeps them equal).
+   */
   ANSWER_CACHE_MB: z.preprocess(blankAsUnset, z.coerce.number().min(0).max(16_384).default(40)),
   /**
    * GraphQL reads: a statement not answered in this time (a frozen or overloaded server) fails as
