@@ -20,6 +20,7 @@ import { randomBytes } from "node:crypto";
 import { printBanner } from "./banner.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
+import { keepResponseShape } from "./runtime/response-shape.ts";
 import { startReplica } from "./runtime/start.ts";
 import { ShutdownTimeout } from "./runtime/stop.ts";
 import { keepTickObjectShape } from "./runtime/tick-shape.ts";
@@ -27,6 +28,7 @@ import { applyV8Flags } from "./runtime/v8-flags.ts";
 
 applyV8Flags();
 keepTickObjectShape();
+keepResponseShape();
 
 const isWorker = !cluster.isPrimary;
 let config: Config;
