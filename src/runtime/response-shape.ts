@@ -3,10 +3,10 @@
 // started as `npm run bench` starts them sometimes built every response in dictionary mode from their
 // start-up on, for good — each response then defines its ~40 fields through the runtime, and such a
 // replica served ~25% fewer requests per second than its twin. Measured (README, "Benchmarks",
-// sixteenth session): 1 replica in 12; with the inspector attached from the start, 8 in 26 without
-// the kept response and 0 in 26 with it. Probably: start-up's collections run while no response is
-// alive (between readiness probes) and clear those shapes, and the next response rebuilds them by a
-// path that leaves them in dictionary mode.
+// sixteenth session): 1 replica in 12 (0 in 12 with the kept response); with the inspector attached
+// from the start, 8 in 26 without it and 0 in 26 with it. Probably: start-up's collections run while
+// no response is alive (between readiness probes) and clear those shapes, and the next response
+// rebuilds them by a path that leaves them in dictionary mode.
 import { IncomingMessage, ServerResponse } from "node:http";
 
 let kept: ServerResponse | undefined;
