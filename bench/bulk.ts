@@ -172,13 +172,13 @@ async function main(): Promise<void> {
     const phase = async (label: string, run: () => Promise<Change>) => {
       await Promise.all([longestStall(a.url), longestStall(b.url)]); // reset the maxima
       const appliedBefore = await Promise.all(replicas.map((r) => applyTotals(r.url)));
-      probe.take();
+      await probe.take();
       const started = performance.now();
       const change = await run();
       const answered = performance.now() - started;
       const everywhere = (await untilServed(urls(), change.version)) + answered;
       await new Promise((r) => setTimeout(r, 300));
-      const { latencies, errors } = probe.take();
+      const { latencies, errors } = await probe.take();
       const [stallA, stallB] = await Promise.all([longestStall(a.url), longestStall(b.url)]);
       const appliedAfter = await Promise.all(replicas.map((r) => applyTotals(r.url)));
       const propagation = appliedAfter

@@ -1,7 +1,7 @@
 // Talking to running replicas from a bench: GraphQL as an admin, the longest event-loop stall since
 // the last look, resident memory, the version a replica serves, and a latency probe.
 import { readFileSync } from "node:fs";
-import http from "node:http";
+import { Worker } from "node:worker_threads";
 import { EVENT_LOOP_SAMPLE_MS } from "../../src/metrics.ts";
 import { type Child, fmt } from "./processes.ts";
 
@@ -115,57 +115,67 @@ export async function untilServed(urls: string[], version: number, timeoutMs = 6
   }
 }
 
+// The probe's loop, in a worker thread of its own: the bench's own work meanwhile (a 20,000-campaign
+// mutation is ~10 MB of JSON to build and send) held the bench's event loop for hundreds of ms and
+// showed as delivery latency.
+const PROBE_WORKER = `
+const http = require("node:http");
+const { parentPort, workerData } = require("node:worker_threads");
+const { url, bodies, everyMs } = workerData;
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const target = new URL(url + "/v1/delivery");
+let latencies = [];
+let errors = 0;
+let running = true;
+const once = (body) => new Promise((resolve) => {
+  const started = performance.now();
+  const req = http.request(target, { method: "POST", agent, headers: { "content-type": "application/json" } }, (res) => {
+    res.resume();
+    res.on("end", () => {
+      latencies.push(performance.now() - started);
+      if (res.statusCode !== 200 && res.statusCode !== 204) errors++;
+      resolve();
+    });
+  });
+  req.on("error", () => { errors++; resolve(); });
+  req.end(body);
+});
+parentPort.on("message", (message) => {
+  if (message === "stop") running = false;
+  parentPort.postMessage({ latencies, errors });
+  latencies = [];
+  errors = 0;
+});
+(async () => {
+  for (let i = 0; running; i++) {
+    const started = performance.now();
+    await once(bodies[i % bodies.length]);
+    const wait = everyMs - (performance.now() - started);
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+  agent.destroy();
+  parentPort.close();
+})();
+`;
+
 /**
  * Sends one delivery request at a time to `url`, a new one every `everyMs` (or as soon as the previous
  * answered), over one keep-alive connection, and records each latency: what a device sees meanwhile.
+ * Runs in a worker thread, so that the bench's own work does not delay it.
  */
 export function startProbe(url: string, bodies: string[], everyMs = 2) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const latencies: number[] = [];
-  let errors = 0;
-  let running = true;
-  const target = new URL(`${url}/v1/delivery`);
-  const once = (body: string) =>
-    new Promise<void>((resolve) => {
-      const started = performance.now();
-      const req = http.request(
-        target,
-        { method: "POST", agent, headers: { "content-type": "application/json" } },
-        (res) => {
-          res.resume();
-          res.on("end", () => {
-            latencies.push(performance.now() - started);
-            if (res.statusCode !== 200 && res.statusCode !== 204) errors++;
-            resolve();
-          });
-        },
-      );
-      req.on("error", () => {
-        errors++;
-        resolve();
-      });
-      req.end(body);
+  const worker = new Worker(PROBE_WORKER, { eval: true, workerData: { url, bodies, everyMs } });
+  const ask = (message: "take" | "stop") =>
+    new Promise<{ latencies: number[]; errors: number }>((resolve) => {
+      worker.once("message", resolve);
+      worker.postMessage(message);
     });
-  const done = (async () => {
-    for (let i = 0; running; i++) {
-      const started = performance.now();
-      await once(bodies[i % bodies.length] as string);
-      const wait = everyMs - (performance.now() - started);
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    }
-  })();
   return {
     /** Latencies since the last take (and how many failed). */
-    take() {
-      const taken = latencies.splice(0);
-      const failed = errors;
-      errors = 0;
-      return { latencies: taken, errors: failed };
-    },
+    take: () => ask("take"),
     async stop() {
-      running = false;
-      await done;
-      agent.destroy();
+      await ask("stop");
+      await new Promise((resolve) => worker.once("exit", resolve));
     },
   };
 }

@@ -22,7 +22,7 @@ const FOLD_SHARE = 1 / 16;
 const FOLD_FLOOR = 1_024;
 /** Entries copied between two yields while folding. */
 const FOLD_STEP = 1_024;
-const SHARDS = 16;
+export const SHARDS = 16;
 
 /** The shard of `key`: a multiplicative hash of its length and last two characters (a few ns). */
 export function shardOf(key: string): number {

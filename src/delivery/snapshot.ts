@@ -8,6 +8,7 @@ import { DeviceCache, NOT_KEPT } from "./device-cache.ts";
 import { compacted, EMPTY_LIST, emptyIndex, type IndexData } from "./index-data.ts";
 import { IndexDraft } from "./index-draft.ts";
 import { findMatches, type Matches, newMatches } from "./matcher.ts";
+import { ShardedMap } from "./sharded-map.ts";
 import { DEFAULT_SLICE_MS, drain, runInSlices, type Steps } from "./steps.ts";
 import type { CampaignDef, CategoryDef, DeviceRequest, IndexChange } from "./types.ts";
 
@@ -195,7 +196,7 @@ function* fullChangeSteps(
   campaigns: Iterable<CampaignDef>,
   categories: Iterable<CategoryDef>,
 ): Steps<IndexChange> {
-  const byId = new Map<string, CampaignDef>();
+  const byId = new ShardedMap<CampaignDef>();
   let added = 0;
   for (const campaign of campaigns) {
     byId.set(campaign.id, campaign);

@@ -63,7 +63,7 @@ export function createPropagation({ sync, bus, replicas, served, replicaId, time
     const builtHere = sync.prepare(token, change);
     const sent = (async () => {
       for (const part of splitChange(change)) {
-        publish({ carried: part });
+        if (part) publish({ carried: part });
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     })();
