@@ -4,7 +4,7 @@
 // pass over it, not one per change.
 import type { CatalogStats, CompiledCampaign } from "./compiled-campaign.ts";
 import { EMPTY_LIST, type IndexData, type Postings } from "./index-data.ts";
-import { type LayeredMapDraft, SHARDS } from "./layered-map.ts";
+import type { LayeredMapDraft } from "./layered-map.ts";
 import { ShardedMap } from "./sharded-map.ts";
 import type { Steps } from "./steps.ts";
 import { DIMENSIONS, type Dimension } from "./types.ts";
@@ -33,10 +33,10 @@ export class IndexDraft implements CatalogStats {
   /** Category lists made by this draft, by their ids joined: apps with the same categories share one. */
   private readonly categoryLists = new Map<string, readonly string[]>();
   /**
-   * Campaigns added by this draft (removing one of them undoes its addition instead), in sets by serial:
+   * Campaigns added by this draft, by id (removing one of them undoes its addition instead). Sharded:
    * one Set of a 20,000-campaign import rehashed 16,384 entries in one `add`.
    */
-  private readonly added: Set<CompiledCampaign>[] = Array.from({ length: SHARDS }, () => new Set());
+  private readonly added = new ShardedMap<CompiledCampaign>();
 
   constructor(private readonly base: IndexData) {
     this.campaigns = base.campaigns.edit();
@@ -85,7 +85,7 @@ export class IndexDraft implements CatalogStats {
     const campaign = this.campaigns.get(id);
     if (!campaign) return;
     this.campaigns.delete(id);
-    const undo = addedSet(this.added, campaign).delete(campaign);
+    const undo = this.added.delete(id);
     const edits = campaign.anchor ? this.edits[campaign.anchor] : null;
     for (const value of anchorValues(campaign)) {
       const edit = edits ? editOf(edits, value) : this.unanchoredEdit;
@@ -107,7 +107,7 @@ export class IndexDraft implements CatalogStats {
   addCampaign(campaign: CompiledCampaign): void {
     this.removeCampaign(campaign.id);
     this.campaigns.set(campaign.id, campaign);
-    addedSet(this.added, campaign).add(campaign);
+    this.added.set(campaign.id, campaign);
     const edits = campaign.anchor ? this.edits[campaign.anchor] : null;
     for (const value of anchorValues(campaign))
       (edits ? editOf(edits, value) : this.unanchoredEdit).added.push(campaign);
@@ -170,10 +170,6 @@ export class IndexDraft implements CatalogStats {
 function anchorValues(campaign: CompiledCampaign): Iterable<string> {
   // The unanchored list is one posting: a single pseudo-value.
   return campaign.anchor ? (campaign.include[campaign.anchor] ?? EMPTY_LIST) : [""];
-}
-
-function addedSet(sets: Set<CompiledCampaign>[], campaign: CompiledCampaign): Set<CompiledCampaign> {
-  return sets[campaign.serial % SHARDS] as Set<CompiledCampaign>;
 }
 
 function editOf(edits: ShardedMap<PostingEdit>, value: string): PostingEdit {

@@ -8,10 +8,6 @@ import { SHARDS, shardOf } from "./layered-map.ts";
 export class ShardedMap<V> implements ReadonlyMap<string, V> {
   private readonly shards: Map<string, V>[] = Array.from({ length: SHARDS }, () => new Map<string, V>());
 
-  constructor(entries?: Iterable<readonly [string, V]>) {
-    if (entries) for (const [key, value] of entries) this.set(key, value);
-  }
-
   get size(): number {
     let size = 0;
     for (const shard of this.shards) size += shard.size;
