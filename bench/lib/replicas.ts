@@ -30,13 +30,14 @@ export interface Stall {
 }
 
 /**
- * A replica's /metrics, read once: a sample's value by metric name, summed over its label sets (NaN
- * when the replica has no such metric).
+ * A replica's /metrics, read once: a sample's value by metric name, summed over its label sets, or
+ * over those holding `label` (e.g. `cache="devices"`) when given (NaN when the replica has none).
  */
-async function scrape(url: string): Promise<(name: string) => number> {
+export async function scrape(url: string): Promise<(name: string, label?: string) => number> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  return (name) => {
-    const samples = [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "gm"))];
+  return (name, label) => {
+    const labels = label === undefined ? "(?:\\{[^}]*\\})?" : `\\{[^}]*${label}[^}]*\\}`;
+    const samples = [...text.matchAll(new RegExp(`^${name}${labels} (\\S+)$`, "gm"))];
     return samples.length ? samples.reduce((sum, sample) => sum + Number(sample[1]), 0) : Number.NaN;
   };
 }
