@@ -4,7 +4,8 @@
 //    RSS again (target ≤ 1.35× ready). Then delivery p99 for never-seen vs repeated devices (target
 //    ≤ 2×), and RSS once more after that load.
 // 2. Bulk changes through replica A while a probe sends a delivery to replica B every 2 ms: a
-//    2,000-campaign import, a 10,000-app category upsert, pausing the 2,000, deleting them in SQL, and
+//    2,000-campaign import, another (the first runs the replica's code cold), a 10,000-app category
+//    upsert, pausing the first 2,000, `deleteCategory`, deleting the imported in SQL, and
 //    a restart of replica C (start-up build; its /healthz probed meanwhile). For each: the mutation's
 //    latency and `propagated`, time until every replica serves it, probe p50/p99/max, and the longest
 //    event-loop block on A and B (beside the lag, which also counts waiting for one of the 2 cores).
@@ -207,6 +208,17 @@ async function main(): Promise<void> {
     await phase(`import of ${fmt(bulk.campaigns.length)} new campaigns`, () =>
       gql<Change>(a.url, IMPORT, { campaigns: importInput(bulk, "bulk") }),
     );
+    // The first import of a replica's life runs its code cold (with --skip-memory nothing was imported
+    // before it); a second one shows the same work warm.
+    const again = generateSynthetic({
+      campaigns: bulk.campaigns.length,
+      apps: APPS,
+      categories: Number(args.categories),
+      seed: 8,
+    });
+    await phase(`import of another ${fmt(again.campaigns.length)} new campaigns`, () =>
+      gql<Change>(a.url, IMPORT, { campaigns: importInput(again, "bulk-again") }),
+    );
     const categoryApps = Array.from({ length: Number(args["category-apps"]) }, (_, i) => syntheticApp((i * 7) % APPS));
     await phase(`upsert of category cat3 with ${fmt(categoryApps.length)} apps`, () =>
       gql<Change>(a.url, UPSERT_CATEGORY, { input: { id: "cat3", name: "Category 3", apps: categoryApps } }),
@@ -221,11 +233,14 @@ async function main(): Promise<void> {
     await phase(`deleteCategory cat5 (${fmt(naming[0]?.n ?? 0)} campaigns name it)`, () =>
       gql<Change>(a.url, DELETE_CATEGORY, { id: "cat5" }),
     );
-    await phase(`deleting the ${fmt(bulk.campaigns.length)} in SQL (out of band)`, async () => {
-      await sql.query(`DELETE FROM "campaign" WHERE "id" LIKE 'bulk-%'`);
-      const { rows } = await sql.query<{ version: number }>(`SELECT "version" FROM "change_counter"`);
-      return { version: rows[0]?.version ?? 0 };
-    });
+    await phase(
+      `deleting the ${fmt(bulk.campaigns.length + again.campaigns.length)} imported in SQL (out of band)`,
+      async () => {
+        await sql.query(`DELETE FROM "campaign" WHERE "id" LIKE 'bulk-%'`);
+        const { rows } = await sql.query<{ version: number }>(`SELECT "version" FROM "change_counter"`);
+        return { version: rows[0]?.version ?? 0 };
+      },
+    );
     await probe.stop();
 
     // A replica's start-up build: its /healthz must answer throughout.

@@ -67,7 +67,7 @@ export function spawnServer(script: string, env: Record<string, string>): Promis
           logs,
           stop: () =>
             new Promise((done) => {
-              if (child.exitCode !== null) return done();
+              if (child.exitCode !== null || child.signalCode !== null) return done();
               child.once("exit", () => done());
               child.kill("SIGTERM");
             }),

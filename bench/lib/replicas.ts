@@ -175,8 +175,11 @@ export function startProbe(url: string, bodies: string[], everyMs = 2) {
     /** Latencies since the last take (and how many failed). */
     take: () => ask("take"),
     async stop() {
+      // Listened for first: a worker that exits before its answer is read has the answer and 'exit'
+      // emitted in one go (Node drains its port as it exits), and a listener added after would wait forever.
+      const exited = new Promise((resolve) => worker.once("exit", resolve));
       await ask("stop");
-      await new Promise((resolve) => worker.once("exit", resolve));
+      await exited;
     },
   };
 }

@@ -119,7 +119,7 @@ export async function startPrivateRedisCluster(): Promise<PrivateRedisCluster> {
       children.map(
         (child) =>
           new Promise<void>((resolve) => {
-            if (child.exitCode !== null) return resolve();
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
             child.once("exit", () => resolve());
             child.kill("SIGKILL");
           }),
