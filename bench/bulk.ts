@@ -199,23 +199,15 @@ async function main(): Promise<void> {
         `  probe on B: ${summary(latencies)}, errors ${errors}; longest block A ${fmtStall(stallA)}, B ${fmtStall(stallB)} (target <= 20)`,
       );
     };
-    const bulk = generateSynthetic({
-      campaigns: Number(args.import),
-      apps: APPS,
-      categories: Number(args.categories),
-      seed: 7,
-    });
+    const importable = (seed: number) =>
+      generateSynthetic({ campaigns: Number(args.import), apps: APPS, categories: Number(args.categories), seed });
+    const bulk = importable(7);
     await phase(`import of ${fmt(bulk.campaigns.length)} new campaigns`, () =>
       gql<Change>(a.url, IMPORT, { campaigns: importInput(bulk, "bulk") }),
     );
     // The first import of a replica's life runs its code cold (with --skip-memory nothing was imported
     // before it); a second one shows the same work warm.
-    const again = generateSynthetic({
-      campaigns: bulk.campaigns.length,
-      apps: APPS,
-      categories: Number(args.categories),
-      seed: 8,
-    });
+    const again = importable(8);
     await phase(`import of another ${fmt(again.campaigns.length)} new campaigns`, () =>
       gql<Change>(a.url, IMPORT, { campaigns: importInput(again, "bulk-again") }),
     );

@@ -4,6 +4,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import autocannon from "autocannon";
+import { stopChild } from "../../tests/helpers/child.ts";
 import { START_NODE_FLAGS } from "../../tests/helpers/start-flags.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -65,12 +66,7 @@ export function spawnServer(script: string, env: Record<string, string>): Promis
           child,
           url: `http://127.0.0.1:${entry.port}`,
           logs,
-          stop: () =>
-            new Promise((done) => {
-              if (child.exitCode !== null || child.signalCode !== null) return done();
-              child.once("exit", () => done());
-              child.kill("SIGTERM");
-            }),
+          stop: () => stopChild(child),
         });
       }
     });

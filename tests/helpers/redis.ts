@@ -2,6 +2,7 @@
 // spare port that a fault test may stop and restart (never the shared one).
 import { type ChildProcess, spawn } from "node:child_process";
 import net from "node:net";
+import { stopChild } from "./child.ts";
 
 export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
@@ -89,11 +90,7 @@ export async function startPrivateRedis(options: { port?: number; password?: str
     port,
     pid: () => child?.pid,
     async stop() {
-      const running = child;
-      if (!running || running.exitCode !== null || running.signalCode !== null) return;
-      const exited = new Promise((r) => running.once("exit", r));
-      running.kill("SIGKILL");
-      await exited;
+      if (child) await stopChild(child, "SIGKILL");
     },
     start,
   };
@@ -115,16 +112,7 @@ export async function startPrivateRedisCluster(): Promise<PrivateRedisCluster> {
   const ports = [await freePort(), await freePort(), await freePort()];
   const children: ChildProcess[] = [];
   const stop = async () => {
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            child.once("exit", () => resolve());
-            child.kill("SIGKILL");
-          }),
-      ),
-    );
+    await Promise.all(children.map((child) => stopChild(child, "SIGKILL")));
     await rm(dir, { recursive: true, force: true });
   };
   try {
