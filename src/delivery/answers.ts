@@ -1,6 +1,6 @@
 // Answers: the ads that match, in answer order, and how their body is written.
 //
-// A small answer (the usual handful of ads) is kept compact — the ordered campaigns and their ids —
+// A small answer (the usual handful of ads) is kept compact — the ordered campaigns —
 // and its body is joined from the campaigns' pre-serialised fragments when it is written: a few
 // hundred bytes, cheaper to join than to keep (a cached device then costs ~300 bytes, not ~1.5 KB;
 // interning these too gained no throughput, and device entries were lost whenever the table evicted
@@ -20,28 +20,31 @@ import { byPriorityThenId, type CompiledCampaign } from "./compiled-campaign.ts"
 import { EMPTY_LIST } from "./index-data.ts";
 import { SeenFilter } from "./seen-filter.ts";
 
-export interface Answer {
-  /** The ads in answer order (empty: 204). */
-  readonly campaigns: readonly CompiledCampaign[];
-  readonly campaignIds: readonly string[];
-  /** The body's length in UTF-8 bytes (0 for 204). */
-  readonly bytes: number;
-  /** A large kept answer's body, encoded once (else null: joined from the fragments when written). */
-  readonly encoded: Buffer | null;
-  /** Made for one response and kept nowhere (not interned, not in the device cache). */
-  readonly oneOff: boolean;
+export class Answer {
   /** The stats counter's slot (its running count of this answer's responses): never read here. */
-  tally: unknown;
+  tally: unknown = null;
+
+  constructor(
+    /** The ads in answer order (empty: 204). */
+    readonly campaigns: readonly CompiledCampaign[],
+    /** The body's length in UTF-8 bytes (0 for 204). */
+    readonly bytes: number,
+    /** A large kept answer's body, encoded once (else null: joined from the fragments when written). */
+    readonly encoded: Buffer | null,
+    /** Made for one response and kept nowhere (not interned, not in the device cache). */
+    readonly oneOff: boolean,
+  ) {}
+
+  /**
+   * The ads' ids in answer order, made when asked: nothing on the hot path reads them (the stats
+   * counter reads `campaigns`), so a cached device does not hold a second array.
+   */
+  get campaignIds(): string[] {
+    return this.campaigns.map((campaign) => campaign.id);
+  }
 }
 
-export const NO_ADS: Answer = Object.freeze({
-  campaigns: EMPTY_LIST,
-  campaignIds: EMPTY_LIST,
-  bytes: 0,
-  encoded: null,
-  oneOff: false,
-  tally: null,
-});
+export const NO_ADS: Answer = Object.freeze(new Answer(EMPTY_LIST, 0, null, false));
 
 /** From this size a body is worth encoding once and sharing. */
 export const LARGE_ANSWER_BYTES = 4096;
@@ -50,7 +53,7 @@ const BUFFER_OVERHEAD = 160;
 /** An interned answer's own objects beyond its arrays and body: its table entry, and its Map slot. */
 const KEPT_OVERHEAD = 180;
 
-/** What an answer holds in memory, roughly: the body when encoded, and its two arrays and itself. */
+/** What an answer holds in memory, roughly: the body when encoded, its campaigns and itself (compactAnswerSize). */
 export function answerSize(answer: Answer): number {
   const encoded = answer.encoded === null ? 0 : answer.encoded.length + BUFFER_OVERHEAD;
   return encoded + compactAnswerSize(answer.campaigns.length);
@@ -61,7 +64,10 @@ function internedSize(bytes: number, ads: number): number {
   return bytes + BUFFER_OVERHEAD + compactAnswerSize(ads) + KEPT_OVERHEAD;
 }
 
-/** What a compact answer of `ads` ads holds: its two arrays and itself. */
+/**
+ * What a compact answer of `ads` ads holds: its campaigns array and itself, and the array of the stats
+ * counter's cells its tally resolves on the first flush (stats/counter.ts).
+ */
 export function compactAnswerSize(ads: number): number {
   return 16 * ads + 80;
 }
@@ -145,18 +151,10 @@ export class AnswerTable {
 
 function compact(campaigns: readonly CompiledCampaign[], bytes: number, encode: boolean, oneOff: boolean): Answer {
   const ordered = campaigns.length > 1 ? campaigns.slice().sort(byPriorityThenId) : campaigns.slice();
-  const answer: Answer = {
-    campaigns: ordered,
-    campaignIds: ordered.map((c) => c.id),
-    bytes,
-    encoded: null,
-    oneOff,
-    tally: null,
-  };
-  if (!encode) return answer;
+  if (!encode) return new Answer(ordered, bytes, null, oneOff);
   const encoded = Buffer.allocUnsafeSlow(bytes);
-  encoded.write(bodyOf(answer) as string);
-  return { ...answer, encoded };
+  encoded.write(bodyOf(new Answer(ordered, bytes, null, true)) as string);
+  return new Answer(ordered, bytes, encoded, oneOff);
 }
 
 /**

@@ -10,8 +10,8 @@ import { createMemoryStatsStore, type StatsStore } from "../../src/stats/store.t
 
 const log = createLogger("silent");
 /** An answer as delivery hands it to the counter: kept (the same object for every response) or one-off. */
-const kept = (ids: string[]): CountedAnswer => ({ campaignIds: ids, oneOff: false, tally: null });
-const oneOff = (ids: string[]): CountedAnswer => ({ campaignIds: ids, oneOff: true, tally: null });
+const kept = (ids: string[]): CountedAnswer => ({ campaigns: ids.map((id) => ({ id })), oneOff: false, tally: null });
+const oneOff = (ids: string[]): CountedAnswer => ({ campaigns: ids.map((id) => ({ id })), oneOff: true, tally: null });
 const plain = (counts: MinuteCounts) =>
   Object.fromEntries([...counts].map(([minute, byId]) => [minute, Object.fromEntries(byId)]));
 
@@ -89,6 +89,38 @@ describe("DeliveryCounter", () => {
       ),
     });
     expect(plain(await counter.take())).toEqual({ 100: { late: 1 } });
+  });
+});
+
+describe("DeliveryCounter cells", () => {
+  it("counts by id after the cells it resolved were swept, beside new answers naming the same ids", async () => {
+    const counter = new DeliveryCounter();
+    const t = 100 * MINUTE_MS;
+    const ab = kept(["a", "b"]);
+    counter.count(ab, t);
+    expect(plain(await counter.take())).toEqual({ 100: { a: 1, b: 1 } });
+    // Enough takes without `a` or `b` that their cells leave the lookup (ab's tally still holds them).
+    for (let i = 0; i < 240; i++) {
+      counter.count(kept(["z"]), t);
+      await counter.take();
+    }
+    counter.count(ab, t + 1);
+    counter.count(ab, t + 2);
+    counter.count(kept(["a"]), t + 3); // resolves a new cell for `a`
+    expect(plain(await counter.take())).toEqual({ 100: { a: 3, b: 2 } });
+  });
+
+  it("runs takes one at a time: each returns what was counted before it began", async () => {
+    const counter = new DeliveryCounter();
+    const t = 100 * MINUTE_MS;
+    const lists = Array.from({ length: 300 }, (_, i) => kept([`c${i % 5}`, "all"]));
+    for (const answer of lists) counter.count(answer, t);
+    const first = counter.take(10); // 30 slices
+    for (const answer of lists.slice(0, 100)) counter.count(answer, t);
+    const second = counter.take(10);
+    const [a, b] = await Promise.all([first, second]);
+    expect(plain(a)).toEqual({ 100: { all: 300, c0: 60, c1: 60, c2: 60, c3: 60, c4: 60 } });
+    expect(plain(b)).toEqual({ 100: { all: 100, c0: 20, c1: 20, c2: 20, c3: 20, c4: 20 } });
   });
 });
 
