@@ -75,8 +75,11 @@ export function compactAnswerSize(ads: number): number {
 /** The 200 body, or null for 204. */
 export function bodyOf(answer: Answer): Buffer | string | null {
   if (answer.encoded) return answer.encoded;
-  const campaigns = answer.campaigns;
-  if (campaigns.length === 0) return null;
+  return answer.campaigns.length === 0 ? null : joinedBody(answer.campaigns);
+}
+
+/** The JSON array of these campaigns' fragments, in their order. */
+function joinedBody(campaigns: readonly CompiledCampaign[]): string {
   let text = "[";
   for (let i = 0; i < campaigns.length; i++) {
     if (i > 0) text += ",";
@@ -153,7 +156,7 @@ function compact(campaigns: readonly CompiledCampaign[], bytes: number, encode: 
   const ordered = campaigns.length > 1 ? campaigns.slice().sort(byPriorityThenId) : campaigns.slice();
   if (!encode) return new Answer(ordered, bytes, null, oneOff);
   const encoded = Buffer.allocUnsafeSlow(bytes);
-  encoded.write(bodyOf(new Answer(ordered, bytes, null, true)) as string);
+  encoded.write(joinedBody(ordered));
   return new Answer(ordered, bytes, encoded, oneOff);
 }
 
