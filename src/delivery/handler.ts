@@ -69,9 +69,8 @@ export function rawHeader(req: IncomingMessage, lowerCaseName: string): string |
 // The request's own text (a body, or "?" and a query: a JSON text cannot start with "?") is its device
 // cache key, so a device asking again is answered without parsing, validating or matching.
 export function createDeliveryHandler(source: SnapshotSource, observe?: DeliveryObserver) {
-  function send(res: ServerResponse, startedAt: number, now: number, served: Answer): void {
+  function send(res: ServerResponse, startedAt: number, now: number, served: Answer, version: string): void {
     const body = bodyOf(served);
-    const version = source.snapshot?.versionHeader ?? "0";
     if (body === null) {
       res.writeHead(204, { "Cache-Control": "no-store", "X-Index-Version": version });
       res.end();
@@ -82,7 +81,8 @@ export function createDeliveryHandler(source: SnapshotSource, observe?: Delivery
         "Content-Type": JSON_TYPE,
         "Content-Length": served.bytes,
       });
-      res.end(body);
+      // A body of ASCII only (its UTF-8 length is its length) is written without UTF-8 encoding.
+      res.end(body, typeof body === "string" && body.length === served.bytes ? "latin1" : "utf8");
     }
     observe?.(body === null ? 204 : 200, startedAt, served, now);
   }
@@ -116,7 +116,7 @@ export function createDeliveryHandler(source: SnapshotSource, observe?: Delivery
         // Only valid requests are cached: parsed again only when the traffic sample takes this one.
         const traffic = source.traffic;
         if (traffic?.counts(now)) traffic.add(cachedRequest(fieldsOf(key)));
-        return send(res, startedAt, now, cached);
+        return send(res, startedAt, now, cached, snapshot.versionHeader);
       }
     }
     const raw = fieldsOf(key);
@@ -125,7 +125,7 @@ export function createDeliveryHandler(source: SnapshotSource, observe?: Delivery
     const parsed = parseDeviceFields(raw);
     if (!parsed.ok) return fail(res, startedAt, 400, parsed.error, parsed.fields);
     source.traffic?.record(parsed.request, now);
-    send(res, startedAt, now, snapshot.matchUncached(parsed.request, now, key));
+    send(res, startedAt, now, snapshot.matchUncached(parsed.request, now, key), snapshot.versionHeader);
   }
 
   return function handleDelivery(req: IncomingMessage, res: ServerResponse, query: string): void {
@@ -153,28 +153,36 @@ export function createDeliveryHandler(source: SnapshotSource, observe?: Delivery
  * just never calls back (Node emits its error only to listeners).
  */
 function readBody(req: IncomingMessage, length: number, done: (body: Buffer | null) => void): void {
-  const chunks: Buffer[] = [];
+  // Almost always the whole body comes as one chunk: no list of chunks until a second one does.
+  let first: Buffer | null = null;
+  let chunks: Buffer[] | null = null;
   let size = 0;
   let finished = false;
-  const complete = () => {
-    finished = true;
-    done(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
-  };
   req.on("data", (chunk: Buffer) => {
     if (finished) return;
     size += chunk.length;
     if (size > MAX_BODY_BYTES) {
       finished = true;
-      chunks.length = 0;
+      first = chunks = null;
       done(null);
       return;
     }
-    chunks.push(chunk);
-    if (size === length) complete();
+    if (first === null) {
+      first = chunk;
+    } else {
+      chunks ??= [first];
+      chunks.push(chunk);
+    }
+    if (size === length) {
+      finished = true;
+      done(chunks === null ? first : Buffer.concat(chunks));
+    }
   });
   if (!(length > 0)) {
     req.on("end", () => {
-      if (!finished) complete();
+      if (finished) return;
+      finished = true;
+      done(chunks !== null ? Buffer.concat(chunks) : (first ?? Buffer.alloc(0)));
     });
   }
 }

@@ -372,6 +372,28 @@ describe("flight dates and live data", () => {
     expect(Date.now()).toBeGreaterThanOrEqual(opensAt.getTime());
   });
 
+  it("writes a creative's non-ASCII text as UTF-8 beside ASCII ones, matched and from the device cache", async () => {
+    const cta = "Jetzt kaufen – 50 % günstiger 🎉";
+    await database.sql(
+      `INSERT INTO campaign (id, name, image_url, cta, priority) VALUES ('unicode', 'Ünïcode', 'https://img/ü.png', $1, 5)`,
+      [cta],
+    );
+    await database.sql(`INSERT INTO targeting_rule VALUES ('unicode', 'APP', 'INCLUDE', 'unicodeapp')`);
+    const request = { app: "unicodeapp", os: "android", country: "FR" };
+    const expected = [
+      { cid: "duolingo", img: "https://cdn.bullseye.example/creatives/duolingo.png", cta: "Learn now" },
+      { cid: "unicode", img: "https://img/ü.png", cta },
+    ];
+    await waitUntil(async () => (await cids(await deliver(request))).includes("unicode"), 5000);
+    // The first answer is matched; a device is kept from its second request and answered from the cache after.
+    for (let i = 0; i < 4; i++) {
+      const res = await deliver(request);
+      const bytes = Buffer.from(await res.arrayBuffer());
+      expect(Number(res.headers.get("content-length"))).toBe(bytes.length);
+      expect(bytes.equals(Buffer.from(JSON.stringify(expected), "utf8"))).toBe(true);
+    }
+  });
+
   it("stops serving when the window closes", async () => {
     const endsAt = new Date(Date.now() + 1500);
     await database.sql(
