@@ -175,14 +175,21 @@ function readBody(req: IncomingMessage, length: number, done: (body: Buffer | nu
     }
     if (size === length) {
       finished = true;
-      done(chunks === null ? first : Buffer.concat(chunks));
+      done(joined(first, chunks));
     }
   });
   if (!(length > 0)) {
     req.on("end", () => {
       if (finished) return;
       finished = true;
-      done(chunks !== null ? Buffer.concat(chunks) : (first ?? Buffer.alloc(0)));
+      done(joined(first, chunks));
     });
   }
+}
+
+const NO_BODY = Buffer.alloc(0);
+
+/** The body read: its one chunk as it came, or its chunks joined. */
+function joined(first: Buffer | null, chunks: Buffer[] | null): Buffer {
+  return chunks !== null ? Buffer.concat(chunks) : (first ?? NO_BODY);
 }
